@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * glock: named locks owned by open files of /dev/glock.
+ */
+#ifndef _UAPI_LINUX_GLOCK_H
+#define _UAPI_LINUX_GLOCK_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/**
+ * DOC: glock ownership
+ *
+ * A lock belongs to the open file description of /dev/glock that took it
+ * (like an OFD lock): dup(), fork() and SCM_RIGHTS share the owner, and the
+ * owner ends at the last close. When an owner ends, every lock it holds is
+ * released; an exclusive hold released that way marks the lock abandoned,
+ * and the next owner to acquire it sees %GLOCK_R_ABANDONED in @result once.
+ *
+ * Names are 1..%GLOCK_NAME_MAX bytes, each in 0x21..0x7e (printable, no
+ * space), not NUL-terminated, and scoped by the opener's IPC namespace.
+ */
+
+#define GLOCK_NAME_MAX		255
+
+/* Lock modes. */
+#define GLOCK_EXCLUSIVE		1
+#define GLOCK_SHARED		2
+
+/* Request flags (struct glock_lock.flags). */
+#define GLOCK_F_ABSTIME		(1U << 0) /* timeout_ns is absolute CLOCK_MONOTONIC */
+
+/* Result bits (struct glock_lock.result, struct glock_state.result). */
+#define GLOCK_R_ABANDONED	(1U << 0) /* the previous exclusive holder died holding it */
+#define GLOCK_R_KERNEL		(1U << 1) /* STATE: the exclusive holder is a kernel owner */
+
+/**
+ * struct glock_lock - argument of %GLOCK_IOC_LOCK and %GLOCK_IOC_UNLOCK
+ * @name: in: user pointer to the name bytes
+ * @name_len: in: 1..%GLOCK_NAME_MAX
+ * @mode: in: LOCK: %GLOCK_EXCLUSIVE or %GLOCK_SHARED; UNLOCK: 0 or the
+ *	held mode
+ * @timeout_ns: in: LOCK: < 0 waits forever, 0 tries once (EAGAIN), > 0 is
+ *	relative nanoseconds (ETIMEDOUT), or an absolute CLOCK_MONOTONIC time
+ *	with %GLOCK_F_ABSTIME; UNLOCK: must be 0
+ * @flags: in: %GLOCK_F_* (LOCK only; UNLOCK takes 0)
+ * @result: out: %GLOCK_R_* bits
+ * @depth: out: depth this owner holds after the call (0 = released)
+ * @padding: must be zero
+ */
+struct glock_lock {
+	__u64 name;
+	__u32 name_len;
+	__u32 mode;
+	__s64 timeout_ns;
+	__u32 flags;
+	__u32 result;
+	__u32 depth;
+	__u32 padding[7];
+};
+
+/**
+ * struct glock_state - argument of %GLOCK_IOC_STATE: a snapshot of one lock
+ * @name: in: user pointer to the name bytes
+ * @name_len: in: 1..%GLOCK_NAME_MAX
+ * @flags: in: must be 0
+ * @mode: out: 0 if free, else the held mode
+ * @holders: out: number of owners holding it
+ * @waiters: out: number of requests queued
+ * @depth: out: depth held by the calling owner, 0 if none
+ * @owner_pid: out: tgid of the exclusive holder in the caller's pid
+ *	namespace; 0 if none, not visible, shared, or a kernel owner
+ * @result: out: %GLOCK_R_ABANDONED if a mark is pending, %GLOCK_R_KERNEL if
+ *	the exclusive holder is a kernel owner
+ * @padding: must be zero
+ */
+struct glock_state {
+	__u64 name;
+	__u32 name_len;
+	__u32 flags;
+	__u32 mode;
+	__u32 holders;
+	__u32 waiters;
+	__u32 depth;
+	__s32 owner_pid;
+	__u32 result;
+	__u32 padding[6];
+};
+
+/* 0xC4 is free in Documentation/userspace-api/ioctl/ioctl-number.rst. */
+#define GLOCK_IOC_MAGIC		0xC4
+#define GLOCK_IOC_LOCK		_IOWR(GLOCK_IOC_MAGIC, 1, struct glock_lock)
+#define GLOCK_IOC_UNLOCK	_IOWR(GLOCK_IOC_MAGIC, 2, struct glock_lock)
+#define GLOCK_IOC_STATE		_IOWR(GLOCK_IOC_MAGIC, 3, struct glock_state)
+
+#endif /* _UAPI_LINUX_GLOCK_H */
