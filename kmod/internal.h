@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * glock internals shared by the core's files.
+ *
+ * Lock order (outermost first); lock.c explains each rule:
+ *
+ *   glock_owners_lock (mutex)       the list of owners
+ *   glock_graph_lock (mutex)        every owner's ->waits; serialises
+ *                                   "check for a cycle, then enqueue"
+ *     bucket->lock (spinlock)       objects hashed to the bucket, all their
+ *                                   fields, their refs and waiters
+ *       bucket->lock, nested        a second bucket, by the cycle check only
+ *       owner->lock (spinlock)      the owner's list of refs
+ *       glock_marks_lock (spinlock) the list of idle abandoned marks
+ *
+ * glock_marks_trim() takes glock_marks_lock and then only *trylocks* a
+ * bucket, so it adds no bucket-after-marks dependency.
+ */
+#ifndef _GLOCK_INTERNAL_H
+#define _GLOCK_INTERNAL_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/percpu_counter.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <uapi/linux/glock.h>
+
+#include "glock_kernel.h"
+
+/* Long enough for a kernel owner's label such as "glock_i2c-12-0050". */
+#define GLOCK_COMM_LEN	32
+
+struct ipc_namespace;
+
+/**
+ * struct glock_bucket - one chain of the lock table
+ * @lock: protects every object on @objs and everything hanging off them
+ * @objs: objects whose hash selects this bucket
+ */
+struct glock_bucket {
+	spinlock_t lock;
+	struct hlist_head objs;
+};
+
+/**
+ * struct glock_obj - a named lock; exists while held, waited for, pinned by
+ *	a finishing waiter, or carrying an abandoned mark
+ *
+ * All fields are protected by @bucket->lock, except @lru and @on_lru
+ * (glock_marks_lock). Key: (@ns, @name, @name_len).
+ */
+struct glock_obj {
+	struct hlist_node hnode;
+	struct glock_bucket *bucket;
+	const struct ipc_namespace *ns;
+	unsigned int ns_inum;
+	u32 hash;
+	u32 mode;		/* 0 (free), GLOCK_EXCLUSIVE or GLOCK_SHARED */
+	u32 nholders;		/* refs with depth > 0 */
+	u32 nwaiters;		/* entries on @waiters */
+	u32 pins;		/* waiters still to finish with this object */
+	struct list_head refs;		/* glock_ref.obj_node */
+	struct list_head waiters;	/* glock_waiter.node, FIFO */
+
+	/* Abandoned mark: set when an exclusive holder's owner ended. */
+	bool abandoned;
+	bool on_lru;
+	pid_t dead_pid;
+	u64 abandoned_ns;
+	struct list_head lru;
+
+	/* Statistics, for debugfs. */
+	u64 acquired;
+	u64 contended;
+	u64 timeouts;
+	u64 abandons;
+	u64 wait_max_ns;
+	u64 hold_max_ns;
+
+	u32 name_len;
+	char name[GLOCK_NAME_MAX + 1];	/* NUL-terminated for printing */
+};
+
+/**
+ * struct glock_ref - one owner's interest in one object: holds and/or waits
+ *
+ * Exists while @depth or @nwait is nonzero; counted against the per-owner
+ * limit. Protected by @obj->bucket->lock; @owner_node also by @owner->lock.
+ */
+struct glock_ref {
+	struct list_head obj_node;
+	struct list_head owner_node;
+	struct glock_obj *obj;
+	struct glock_owner *owner;
+	u32 mode;		/* held mode, valid while depth > 0 */
+	u32 depth;
+	u32 nwait;		/* this owner's requests queued on obj */
+	u64 since_ns;		/* when depth went 0 -> 1 */
+	struct pid *pid;	/* acquiring task's tgid; NULL for kernel */
+	char comm[GLOCK_COMM_LEN];
+};
+
+/**
+ * struct glock_waiter - a sleeping request; lives on the waiter's stack
+ *
+ * @node, @granted and @result are protected by @obj->bucket->lock;
+ * @owner_node by glock_graph_lock. The waiting task takes the bucket lock
+ * before it returns, so a waker may use the waiter until it unlocks.
+ */
+struct glock_waiter {
+	struct list_head node;
+	struct list_head owner_node;
+	struct glock_obj *obj;
+	struct glock_ref *ref;
+	struct task_struct *task;
+	u32 mode;
+	u32 result;
+	bool granted;
+	u64 since_ns;
+	pid_t pid;
+	char comm[GLOCK_COMM_LEN];
+};
+
+/**
+ * struct glock_owner - an open file of /dev/glock, or a kernel client
+ */
+struct glock_owner {
+	spinlock_t lock;		/* protects @refs, @nrefs */
+	struct list_head refs;		/* glock_ref.owner_node */
+	unsigned int nrefs;
+	struct list_head waits;		/* glock_waiter.owner_node; graph lock */
+	const struct ipc_namespace *ns;	/* fixed at open; key scope */
+	unsigned int ns_inum;
+	u64 id;
+	bool kernel;
+	pid_t pid;			/* opener's tgid, 0 for kernel owners */
+	char comm[GLOCK_COMM_LEN];	/* opener's comm, or the kernel label */
+	struct list_head node;		/* glock_owners; glock_owners_lock */
+
+	/* Cycle search scratch, glock_graph_lock. */
+	struct list_head dd_node;
+	u64 dd_gen;
+
+	/* One spare of each allocation, so steady state allocates nothing. */
+	struct glock_obj *spare_obj;
+	struct glock_ref *spare_ref;
+};
+
+/**
+ * struct glock_snapshot - STATE result before pid translation
+ * @st: the counts, flags and holder comm
+ * @holder: exclusive holder's pid (referenced) or NULL
+ */
+struct glock_snapshot {
+	struct glock_kstate st;
+	struct pid *holder;
+};
+
+/* Global counters, summed over CPUs by debugfs. */
+struct glock_stats {
+	u64 acquired;
+	u64 contended;
+	u64 timeouts;
+	u64 deadlocks;
+	u64 abandons;
+};
+
+DECLARE_PER_CPU(struct glock_stats, glock_stats);
+
+/* Module parameters (main.c). */
+extern unsigned int glock_max_locks_per_owner;
+extern unsigned int glock_max_locks;
+extern unsigned int glock_max_abandoned_marks;
+
+/* lock.c */
+extern struct mutex glock_graph_lock;
+extern struct percpu_counter glock_nobjs;
+int glock_table_init(void);
+void glock_table_exit(void);
+struct glock_bucket *glock_table_bucket(unsigned int i);
+unsigned int glock_table_size(void);
+int glock_check_name(const char *name, size_t len);
+int glock_check_args(const char *name, size_t len, u32 mode, u32 flags);
+int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
+		  u32 mode, s64 timeout_ns, u32 flags, u32 *result, u32 *depth);
+int glock_release(struct glock_owner *owner, const char *name, u32 len,
+		  u32 mode, u32 *depth);
+void glock_snapshot(struct glock_owner *owner, const char *name, u32 len,
+		    struct glock_snapshot *snap);
+void glock_release_all(struct glock_owner *owner);
+void glock_obj_free_idle(struct glock_obj *obj);
+void glock_owner_free_spares(struct glock_owner *owner);
+
+/* owner.c */
+extern struct mutex glock_owners_lock;
+extern struct list_head glock_owners;
+extern unsigned int glock_nowners;
+struct glock_owner *glock_owner_alloc(bool kernel, const char *label);
+void glock_owner_free(struct glock_owner *owner);
+
+/* deadlock.c */
+bool glock_would_deadlock(struct glock_owner *me, struct glock_obj *obj);
+
+/* marks.c */
+void glock_mark_idle(struct glock_obj *obj);
+void glock_mark_busy(struct glock_obj *obj);
+void glock_marks_trim(void);
+void glock_marks_exit(void);
+void glock_marks_stats(unsigned int *nmarks, u64 *dropped);
+
+/* debugfs.c */
+void glock_debugfs_init(void);
+void glock_debugfs_exit(void);
+
+static inline const char *glock_mode_name(u32 mode)
+{
+	switch (mode) {
+	case GLOCK_EXCLUSIVE:
+		return "exclusive";
+	case GLOCK_SHARED:
+		return "shared";
+	default:
+		return "free";
+	}
+}
+
+#endif /* _GLOCK_INTERNAL_H */

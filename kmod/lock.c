@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * glock lock table: lookup, grant, FIFO hand-off, waiting, release.
+ *
+ * Locking rules (order in internal.h):
+ *
+ * - The table is a fixed array of buckets; a bucket's spinlock protects the
+ *   objects hashed to it and every field of them, their refs' counts and
+ *   their waiters' queue links. One lock, one bucket: distinct names scale
+ *   across CPUs, and the uncontended path takes no other lock.
+ * - owner->lock nests inside a bucket lock; it guards only the owner's list
+ *   of refs, so debugfs and owner teardown can walk it.
+ * - glock_graph_lock is taken, outside any bucket lock, by a request that
+ *   must sleep: "no cycle, then enqueue" is atomic against every other
+ *   enqueue, which is the only thing that adds wait-for edges (see
+ *   deadlock.c). A finishing waiter takes it again to leave owner->waits.
+ * - A waiter is granted by whoever releases: under the bucket lock the lock
+ *   is handed over, w->granted set and the task woken. The waiter always
+ *   retakes the bucket lock before it returns, so the waker's use of the
+ *   on-stack waiter cannot outlive it. obj->pins keeps the object alive
+ *   until each waiter has taken that lock.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hash.h>
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/stringhash.h>
+
+#include "internal.h"
+#include "trace.h"
+
+#define GLOCK_HASH_BITS	16
+
+static struct glock_bucket *glock_table;
+static struct kmem_cache *glock_obj_cache;
+static struct kmem_cache *glock_ref_cache;
+
+DEFINE_MUTEX(glock_graph_lock);
+struct percpu_counter glock_nobjs;
+DEFINE_PER_CPU(struct glock_stats, glock_stats);
+
+unsigned int glock_table_size(void)
+{
+	return 1U << GLOCK_HASH_BITS;
+}
+
+struct glock_bucket *glock_table_bucket(unsigned int i)
+{
+	return &glock_table[i];
+}
+
+/**
+ * glock_check_name() - validate a lock name
+ * @name: name bytes (kernel memory)
+ * @len: length of @name
+ *
+ * Return: 0, or -EINVAL unless 1..GLOCK_NAME_MAX bytes in 0x21..0x7e.
+ */
+int glock_check_name(const char *name, size_t len)
+{
+	size_t i;
+
+	if (!len || len > GLOCK_NAME_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (name[i] < 0x21 || name[i] > 0x7e)
+			return -EINVAL;
+	return 0;
+}
+
+/**
+ * glock_check_args() - validate a lock request's name, mode and flags
+ * @name: name bytes (kernel memory)
+ * @len: length of @name
+ * @mode: GLOCK_EXCLUSIVE or GLOCK_SHARED
+ * @flags: GLOCK_F_* bits
+ *
+ * Return: 0, or -EINVAL.
+ */
+int glock_check_args(const char *name, size_t len, u32 mode, u32 flags)
+{
+	if (mode != GLOCK_EXCLUSIVE && mode != GLOCK_SHARED)
+		return -EINVAL;
+	if (flags & ~GLOCK_F_ABSTIME)
+		return -EINVAL;
+	return glock_check_name(name, len);
+}
+
+/* A request's key, hashed once. */
+struct glock_key {
+	const struct ipc_namespace *ns;
+	const char *name;
+	u32 len;
+	u32 hash;
+	struct glock_bucket *bucket;
+};
+
+static void glock_key_init(struct glock_key *key, struct glock_owner *owner,
+			   const char *name, u32 len)
+{
+	key->ns = owner->ns;
+	key->name = name;
+	key->len = len;
+	key->hash = full_name_hash(owner->ns, name, len);
+	key->bucket = &glock_table[hash_32(key->hash, GLOCK_HASH_BITS)];
+}
+
+static struct glock_obj *glock_lookup(const struct glock_key *key)
+{
+	struct glock_obj *obj;
+
+	lockdep_assert_held(&key->bucket->lock);
+	hlist_for_each_entry(obj, &key->bucket->objs, hnode)
+		if (obj->hash == key->hash && obj->ns == key->ns &&
+		    obj->name_len == key->len &&
+		    !memcmp(obj->name, key->name, key->len))
+			return obj;
+	return NULL;
+}
+
+static struct glock_ref *glock_find_ref(struct glock_obj *obj,
+					struct glock_owner *owner)
+{
+	struct glock_ref *ref;
+
+	list_for_each_entry(ref, &obj->refs, obj_node)
+		if (ref->owner == owner)
+			return ref;
+	return NULL;
+}
+
+/*
+ * Spare objects: a request takes the owner's spare (or allocates one) before
+ * it locks the bucket, and gives back what it did not use. A freed object
+ * or ref refills the spare, so lock/unlock loops never reach the allocator.
+ */
+struct glock_spares {
+	struct glock_obj *obj;
+	struct glock_ref *ref;
+};
+
+static int glock_spares_get(struct glock_owner *owner, struct glock_spares *s)
+{
+	s->obj = xchg(&owner->spare_obj, NULL);
+	if (!s->obj)
+		s->obj = kmem_cache_alloc(glock_obj_cache, GFP_KERNEL_ACCOUNT);
+	s->ref = xchg(&owner->spare_ref, NULL);
+	if (!s->ref)
+		s->ref = kmem_cache_alloc(glock_ref_cache, GFP_KERNEL_ACCOUNT);
+	if (s->obj && s->ref)
+		return 0;
+	kmem_cache_free(glock_obj_cache, s->obj);
+	kmem_cache_free(glock_ref_cache, s->ref);
+	return -ENOMEM;
+}
+
+static void glock_spare_obj_put(struct glock_owner *owner,
+				struct glock_obj *obj)
+{
+	if (obj && cmpxchg(&owner->spare_obj, NULL, obj))
+		kmem_cache_free(glock_obj_cache, obj);
+}
+
+static void glock_spare_ref_put(struct glock_owner *owner,
+				struct glock_ref *ref)
+{
+	if (ref && cmpxchg(&owner->spare_ref, NULL, ref))
+		kmem_cache_free(glock_ref_cache, ref);
+}
+
+static void glock_spares_put(struct glock_owner *owner, struct glock_spares *s)
+{
+	glock_spare_obj_put(owner, s->obj);
+	glock_spare_ref_put(owner, s->ref);
+}
+
+/* Turn the spare object into a new, empty lock in the table. */
+static struct glock_obj *glock_obj_insert(const struct glock_key *key,
+					  struct glock_spares *s)
+{
+	struct glock_obj *obj = s->obj;
+
+	lockdep_assert_held(&key->bucket->lock);
+	if (percpu_counter_compare(&glock_nobjs, glock_max_locks) >= 0)
+		return NULL;
+	s->obj = NULL;
+	memset(obj, 0, offsetof(struct glock_obj, name));
+	obj->bucket = key->bucket;
+	obj->ns = key->ns;
+	obj->hash = key->hash;
+	INIT_LIST_HEAD(&obj->refs);
+	INIT_LIST_HEAD(&obj->waiters);
+	INIT_LIST_HEAD(&obj->lru);
+	obj->name_len = key->len;
+	memcpy(obj->name, key->name, key->len);
+	obj->name[key->len] = '\0';
+	hlist_add_head(&obj->hnode, &key->bucket->objs);
+	percpu_counter_inc(&glock_nobjs);
+	return obj;
+}
+
+static bool glock_obj_idle(const struct glock_obj *obj)
+{
+	return !obj->nholders && !obj->nwaiters && !obj->pins;
+}
+
+/**
+ * glock_obj_free_idle() - drop an object nobody holds, waits for or pins
+ * @obj: the object; its bucket lock is held
+ *
+ * An abandoned mark keeps the object, parked on the bounded list of idle
+ * marks, so the next acquirer learns of it.
+ */
+void glock_obj_free_idle(struct glock_obj *obj)
+{
+	lockdep_assert_held(&obj->bucket->lock);
+	if (!glock_obj_idle(obj))
+		return;
+	if (obj->abandoned) {
+		glock_mark_idle(obj);
+		return;
+	}
+	hlist_del(&obj->hnode);
+	percpu_counter_dec(&glock_nobjs);
+	kmem_cache_free(glock_obj_cache, obj);
+}
+
+/* Free @obj if idle, refilling @owner's spare instead of the allocator. */
+static void glock_obj_put(struct glock_owner *owner, struct glock_obj *obj)
+{
+	lockdep_assert_held(&obj->bucket->lock);
+	if (!glock_obj_idle(obj) || obj->abandoned) {
+		glock_obj_free_idle(obj);
+		return;
+	}
+	hlist_del(&obj->hnode);
+	percpu_counter_dec(&glock_nobjs);
+	glock_spare_obj_put(owner, obj);
+}
+
+/* Find or create @owner's ref on @obj; NULL when over the per-owner limit. */
+static struct glock_ref *glock_ref_get(struct glock_obj *obj,
+				       struct glock_owner *owner,
+				       struct glock_spares *s)
+{
+	struct glock_ref *ref = glock_find_ref(obj, owner);
+
+	lockdep_assert_held(&obj->bucket->lock);
+	if (ref)
+		return ref;
+	if (READ_ONCE(owner->nrefs) >= glock_max_locks_per_owner)
+		return NULL;
+	ref = s->ref;
+	s->ref = NULL;
+	memset(ref, 0, sizeof(*ref));
+	ref->obj = obj;
+	ref->owner = owner;
+	list_add_tail(&ref->obj_node, &obj->refs);
+	spin_lock(&owner->lock);
+	list_add_tail(&ref->owner_node, &owner->refs);
+	owner->nrefs++;
+	spin_unlock(&owner->lock);
+	return ref;
+}
+
+static void glock_ref_put(struct glock_ref *ref)
+{
+	struct glock_owner *owner = ref->owner;
+
+	lockdep_assert_held(&ref->obj->bucket->lock);
+	if (ref->depth || ref->nwait)
+		return;
+	list_del(&ref->obj_node);
+	spin_lock(&owner->lock);
+	list_del(&ref->owner_node);
+	owner->nrefs--;
+	spin_unlock(&owner->lock);
+	glock_spare_ref_put(owner, ref);
+}
+
+/* Would @mode be compatible with the current holders, for @ref's owner? */
+static bool glock_compatible(const struct glock_obj *obj,
+			     const struct glock_ref *ref, u32 mode)
+{
+	if (!obj->nholders)
+		return true;
+	if (ref && ref->depth)
+		return ref->mode == mode;
+	return obj->mode == GLOCK_SHARED && mode == GLOCK_SHARED;
+}
+
+/*
+ * Give @ref one more level of @obj in @mode; @pid/@comm describe the task
+ * that asked (NULL pid for a kernel owner). Delivers a pending abandoned
+ * mark into @result, once.
+ */
+static void glock_grant(struct glock_obj *obj, struct glock_ref *ref,
+			u32 mode, struct pid *pid, const char *comm,
+			u32 *result)
+{
+	lockdep_assert_held(&obj->bucket->lock);
+	if (!ref->depth++) {
+		obj->nholders++;
+		obj->mode = mode;
+		obj->acquired++;
+		ref->mode = mode;
+		ref->since_ns = ktime_get_ns();
+		ref->pid = get_pid(pid);
+		strscpy(ref->comm, comm, sizeof(ref->comm));
+		this_cpu_inc(glock_stats.acquired);
+		if (obj->abandoned) {
+			*result |= GLOCK_R_ABANDONED;
+			obj->abandoned = false;
+			glock_mark_busy(obj);
+		}
+	}
+	trace_acquire(obj->name, ref->owner->id, mode, ref->depth);
+}
+
+/* Hand the lock to the head of the queue while it is compatible. */
+static void glock_wake_waiters(struct glock_obj *obj)
+{
+	struct glock_waiter *w, *tmp;
+	u64 now;
+
+	lockdep_assert_held(&obj->bucket->lock);
+	list_for_each_entry_safe(w, tmp, &obj->waiters, node) {
+		if (!glock_compatible(obj, w->ref, w->mode))
+			break;
+		list_del_init(&w->node);
+		obj->nwaiters--;
+		w->ref->nwait--;
+		glock_grant(obj, w->ref, w->mode,
+			    w->ref->owner->kernel ? NULL : task_tgid(w->task),
+			    w->comm, &w->result);
+		now = ktime_get_ns();
+		obj->wait_max_ns = max(obj->wait_max_ns, now - w->since_ns);
+		/* Pairs with smp_load_acquire() in glock_wait(). */
+		smp_store_release(&w->granted, true);
+		wake_up_process(w->task);
+	}
+}
+
+/* Drop @levels (or all) of @ref's hold; on the last one hand the lock on. */
+static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
+		       bool all, bool abandon)
+{
+	lockdep_assert_held(&obj->bucket->lock);
+	ref->depth = all ? 0 : ref->depth - 1;
+	trace_release(obj->name, ref->owner->id, ref->mode, ref->depth);
+	if (ref->depth)
+		return;
+
+	obj->hold_max_ns = max(obj->hold_max_ns,
+			       ktime_get_ns() - ref->since_ns);
+	if (!--obj->nholders)
+		obj->mode = 0;
+	if (abandon && ref->mode == GLOCK_EXCLUSIVE) {
+		obj->abandoned = true;
+		obj->dead_pid = pid_nr(ref->pid);
+		obj->abandoned_ns = ktime_get_ns();
+		obj->abandons++;
+		this_cpu_inc(glock_stats.abandons);
+		trace_abandon(obj->name, ref->owner->id, ref->mode, 0);
+	}
+	put_pid(ref->pid);
+	ref->pid = NULL;
+	glock_wake_waiters(obj);
+}
+
+/* Outcome of looking at the table without sleeping. */
+enum glock_try {
+	GLOCK_TRY_GRANTED,
+	GLOCK_TRY_BUSY,
+};
+
+/*
+ * Grant at once if the rules allow it: recursion, or a compatible lock with
+ * nobody queued. Returns GLOCK_TRY_* or -errno; *objp is the object found or
+ * created (for the caller to queue on), *refp the owner's ref if any.
+ */
+static int glock_try(struct glock_owner *owner, const struct glock_key *key,
+		     u32 mode, struct glock_spares *s, u32 *result, u32 *depth,
+		     struct glock_obj **objp)
+{
+	struct glock_obj *obj = glock_lookup(key);
+	struct glock_ref *ref;
+
+	if (!obj) {
+		if (READ_ONCE(owner->nrefs) >= glock_max_locks_per_owner)
+			return -ENOLCK;
+		obj = glock_obj_insert(key, s);
+		if (!obj)
+			return -ENOLCK;
+	}
+	*objp = obj;
+
+	ref = glock_find_ref(obj, owner);
+	if (ref && ref->depth) {
+		if (ref->mode != mode)
+			return -EDEADLK;
+		goto grant;
+	}
+	if (!list_empty(&obj->waiters) || !glock_compatible(obj, NULL, mode))
+		return GLOCK_TRY_BUSY;
+	ref = glock_ref_get(obj, owner, s);
+	if (!ref) {
+		glock_obj_put(owner, obj);
+		return -ENOLCK;
+	}
+grant:
+	glock_grant(obj, ref, mode, owner->kernel ? NULL : task_tgid(current),
+		    owner->kernel ? owner->comm : current->comm, result);
+	*depth = ref->depth;
+	return GLOCK_TRY_GRANTED;
+}
+
+/* Sleep until granted, signalled or past @deadline (NULL: no deadline). */
+static int glock_wait(struct glock_waiter *w, ktime_t *deadline)
+{
+	bool timed_out = false;
+	int ret;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		/* Pairs with smp_store_release() in glock_wake_waiters(). */
+		if (smp_load_acquire(&w->granted)) {
+			ret = 0;
+			break;
+		}
+		if (timed_out) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (!schedule_hrtimeout(deadline, HRTIMER_MODE_ABS))
+			timed_out = true;
+	}
+	__set_current_state(TASK_RUNNING);
+	return ret;
+}
+
+/*
+ * The slow path: with glock_graph_lock held, look again (the lock may have
+ * become free), refuse a cycle, queue, sleep, and settle under the bucket
+ * lock. A grant that races with a timeout or signal wins: the caller holds
+ * the lock and is told so.
+ */
+static int glock_block(struct glock_owner *owner, const struct glock_key *key,
+		       u32 mode, ktime_t *deadline, struct glock_spares *s,
+		       u32 *result, u32 *depth)
+{
+	struct glock_bucket *b = key->bucket;
+	struct glock_waiter w;
+	struct glock_obj *obj;
+	int ret;
+
+	if (mutex_lock_interruptible(&glock_graph_lock))
+		return -EINTR;
+	spin_lock(&b->lock);
+	ret = glock_try(owner, key, mode, s, result, depth, &obj);
+	if (ret != GLOCK_TRY_BUSY)
+		goto out_unlock;
+
+	w.ref = glock_ref_get(obj, owner, s);
+	if (!w.ref) {
+		ret = -ENOLCK;
+		goto out_unlock;
+	}
+	if (glock_would_deadlock(owner, obj)) {
+		this_cpu_inc(glock_stats.deadlocks);
+		trace_deadlock(obj->name, owner->id, mode, 0);
+		glock_ref_put(w.ref);
+		ret = -EDEADLK;
+		goto out_unlock;
+	}
+	w.obj = obj;
+	w.task = current;
+	w.mode = mode;
+	w.result = 0;
+	w.granted = false;
+	w.since_ns = ktime_get_ns();
+	w.pid = owner->kernel ? 0 : task_tgid_nr(current);
+	strscpy(w.comm, owner->kernel ? owner->comm : current->comm,
+		sizeof(w.comm));
+	list_add_tail(&w.node, &obj->waiters);
+	list_add_tail(&w.owner_node, &owner->waits);
+	obj->nwaiters++;
+	obj->pins++;
+	w.ref->nwait++;
+	trace_contended(obj->name, owner->id, mode, 0);
+	spin_unlock(&b->lock);
+	mutex_unlock(&glock_graph_lock);
+
+	ret = glock_wait(&w, deadline);
+
+	mutex_lock(&glock_graph_lock);
+	list_del(&w.owner_node);
+	mutex_unlock(&glock_graph_lock);
+
+	spin_lock(&b->lock);
+	if (w.granted) {
+		struct glock_ref *ref = glock_find_ref(obj, owner);
+
+		/* Another thread of this owner may have unlocked it already. */
+		ret = 0;
+		*result |= w.result;
+		*depth = ref ? ref->depth : 0;
+	} else {
+		list_del(&w.node);
+		obj->nwaiters--;
+		w.ref->nwait--;
+		obj->wait_max_ns = max(obj->wait_max_ns,
+				       ktime_get_ns() - w.since_ns);
+		if (ret == -ETIMEDOUT) {
+			obj->timeouts++;
+			this_cpu_inc(glock_stats.timeouts);
+			trace_timeout(obj->name, owner->id, mode, 0);
+		}
+		glock_ref_put(w.ref);
+		/* A departed head may unblock compatible requests behind it. */
+		glock_wake_waiters(obj);
+	}
+	obj->pins--;
+	glock_obj_put(owner, obj);
+	spin_unlock(&b->lock);
+	return ret;
+
+out_unlock:
+	spin_unlock(&b->lock);
+	mutex_unlock(&glock_graph_lock);
+	return ret < 0 ? ret : 0;
+}
+
+/**
+ * glock_acquire() - take @name for @owner (arguments already validated)
+ * @owner: the requesting owner
+ * @name: name bytes
+ * @len: length of @name
+ * @mode: GLOCK_EXCLUSIVE or GLOCK_SHARED
+ * @timeout_ns: < 0 forever, 0 try, > 0 relative or (GLOCK_F_ABSTIME)
+ *	absolute CLOCK_MONOTONIC
+ * @flags: GLOCK_F_* bits
+ * @result: out, GLOCK_R_* bits
+ * @depth: out, the owner's depth after the call
+ *
+ * Return: 0, -EAGAIN, -ETIMEDOUT, -EINTR, -EDEADLK, -ENOLCK or -ENOMEM.
+ */
+int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
+		  u32 mode, s64 timeout_ns, u32 flags, u32 *result, u32 *depth)
+{
+	struct glock_spares s;
+	struct glock_key key;
+	struct glock_obj *obj;
+	ktime_t deadline, *dl = NULL;
+	bool try = !timeout_ns;
+	int ret;
+
+	*result = 0;
+	*depth = 0;
+	if (timeout_ns > 0) {
+		if (flags & GLOCK_F_ABSTIME) {
+			deadline = ns_to_ktime(timeout_ns);
+			try = ktime_compare(deadline, ktime_get()) <= 0;
+		} else {
+			deadline = ktime_add_safe(ktime_get(),
+						  ns_to_ktime(timeout_ns));
+		}
+		dl = &deadline;
+	}
+
+	ret = glock_spares_get(owner, &s);
+	if (ret)
+		return ret;
+	glock_key_init(&key, owner, name, len);
+
+	spin_lock(&key.bucket->lock);
+	ret = glock_try(owner, &key, mode, &s, result, depth, &obj);
+	if (ret == GLOCK_TRY_BUSY) {
+		obj->contended++;
+		this_cpu_inc(glock_stats.contended);
+		if (try) {
+			glock_obj_put(owner, obj);
+			ret = -EAGAIN;
+		}
+	}
+	spin_unlock(&key.bucket->lock);
+
+	if (ret == GLOCK_TRY_BUSY)
+		ret = glock_block(owner, &key, mode, dl, &s, result, depth);
+	glock_spares_put(owner, &s);
+	return ret < 0 ? ret : 0;
+}
+
+/**
+ * glock_release() - drop one level of @owner's hold on @name
+ * @owner: the owner
+ * @name: name bytes (validated)
+ * @len: length of @name
+ * @mode: 0, or the mode the owner must hold
+ * @depth: out, the depth still held
+ *
+ * Return: 0, -EPERM if @owner does not hold @name, -EINVAL if @mode is not
+ * the held mode.
+ */
+int glock_release(struct glock_owner *owner, const char *name, u32 len,
+		  u32 mode, u32 *depth)
+{
+	struct glock_key key;
+	struct glock_obj *obj;
+	struct glock_ref *ref = NULL;
+	int ret = 0;
+
+	glock_key_init(&key, owner, name, len);
+	spin_lock(&key.bucket->lock);
+	obj = glock_lookup(&key);
+	if (obj)
+		ref = glock_find_ref(obj, owner);
+	if (!ref || !ref->depth) {
+		ret = -EPERM;
+	} else if (mode && mode != ref->mode) {
+		ret = -EINVAL;
+	} else {
+		glock_drop(obj, ref, false, false);
+		*depth = ref->depth;
+		glock_ref_put(ref);
+		glock_obj_put(owner, obj);
+	}
+	spin_unlock(&key.bucket->lock);
+	return ret;
+}
+
+/**
+ * glock_snapshot() - read the state of @name as seen by @owner
+ * @owner: the asking owner
+ * @name: name bytes (validated)
+ * @len: length of @name
+ * @snap: out; @snap->holder is referenced, for the caller to put
+ */
+void glock_snapshot(struct glock_owner *owner, const char *name, u32 len,
+		    struct glock_snapshot *snap)
+{
+	struct glock_key key;
+	struct glock_obj *obj;
+	struct glock_ref *ref;
+
+	memset(snap, 0, sizeof(*snap));
+	glock_key_init(&key, owner, name, len);
+	spin_lock(&key.bucket->lock);
+	obj = glock_lookup(&key);
+	if (!obj)
+		goto out;
+	snap->st.mode = obj->mode;
+	snap->st.holders = obj->nholders;
+	snap->st.waiters = obj->nwaiters;
+	if (obj->abandoned)
+		snap->st.result |= GLOCK_R_ABANDONED;
+	list_for_each_entry(ref, &obj->refs, obj_node) {
+		if (ref->owner == owner)
+			snap->st.depth = ref->depth;
+		if (!ref->depth || ref->mode != GLOCK_EXCLUSIVE)
+			continue;
+		if (ref->owner->kernel)
+			snap->st.result |= GLOCK_R_KERNEL;
+		snap->holder = get_pid(ref->pid);
+		snap->st.holder_pid = pid_nr(ref->pid);
+		strscpy(snap->st.holder_comm, ref->comm,
+			sizeof(snap->st.holder_comm));
+	}
+out:
+	spin_unlock(&key.bucket->lock);
+}
+
+/**
+ * glock_release_all() - end every hold of a departing owner
+ * @owner: the owner; none of its requests can be waiting
+ *
+ * Exclusive holds are marked abandoned. Runs at the last close of a file or
+ * at glock_owner_destroy().
+ */
+void glock_release_all(struct glock_owner *owner)
+{
+	struct glock_ref *ref;
+	struct glock_obj *obj;
+
+	for (;;) {
+		/* Only this owner adds or removes its refs, and it is ending. */
+		spin_lock(&owner->lock);
+		ref = list_first_entry_or_null(&owner->refs, struct glock_ref,
+					       owner_node);
+		spin_unlock(&owner->lock);
+		if (!ref)
+			break;
+		obj = ref->obj;
+		spin_lock(&obj->bucket->lock);
+		if (WARN_ON_ONCE(ref->nwait))
+			ref->nwait = 0;
+		if (ref->depth)
+			glock_drop(obj, ref, true, true);
+		glock_ref_put(ref);
+		glock_obj_put(owner, obj);
+		spin_unlock(&obj->bucket->lock);
+	}
+	glock_marks_trim();
+}
+
+int glock_table_init(void)
+{
+	unsigned int i, n = glock_table_size();
+	int ret;
+
+	glock_table = kvmalloc_array(n, sizeof(*glock_table), GFP_KERNEL);
+	if (!glock_table)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		spin_lock_init(&glock_table[i].lock);
+		INIT_HLIST_HEAD(&glock_table[i].objs);
+	}
+	glock_obj_cache = KMEM_CACHE(glock_obj, SLAB_ACCOUNT);
+	glock_ref_cache = KMEM_CACHE(glock_ref, SLAB_ACCOUNT);
+	ret = percpu_counter_init(&glock_nobjs, 0, GFP_KERNEL);
+	if (!glock_obj_cache || !glock_ref_cache || ret) {
+		glock_table_exit();
+		return ret ?: -ENOMEM;
+	}
+	return 0;
+}
+
+/* Called once no owner is left: only idle abandoned marks remain. */
+void glock_table_exit(void)
+{
+	glock_marks_exit();
+	if (glock_table)
+		WARN_ON_ONCE(percpu_counter_sum(&glock_nobjs));
+	percpu_counter_destroy(&glock_nobjs);
+	kmem_cache_destroy(glock_ref_cache);
+	kmem_cache_destroy(glock_obj_cache);
+	kvfree(glock_table);
+	glock_table = NULL;
+}
+
+/* Give back an owner's spares when it ends. */
+void glock_owner_free_spares(struct glock_owner *owner)
+{
+	kmem_cache_free(glock_obj_cache, owner->spare_obj);
+	kmem_cache_free(glock_ref_cache, owner->spare_ref);
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * glock: daemon-free named locks owned by open files of /dev/glock.
+ *
+ * This file is the user-space face: module parameters, the misc device, and
+ * one small handler per ioctl that copies and checks the arguments, then
+ * calls into lock.c. The private data of an open file is its owner.
+ *
+ * Locking: none of its own; see internal.h for the order of the core's.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/pid_namespace.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+static_assert(sizeof(struct glock_lock) == 64);
+static_assert(sizeof(struct glock_state) == 64);
+
+unsigned int glock_max_locks_per_owner = 1024;
+module_param_named(max_locks_per_owner, glock_max_locks_per_owner, uint, 0644);
+MODULE_PARM_DESC(max_locks_per_owner,
+		 "Locks one owner may hold or wait for at once (ENOLCK beyond)");
+
+unsigned int glock_max_locks = 1000000;
+module_param_named(max_locks, glock_max_locks, uint, 0644);
+MODULE_PARM_DESC(max_locks, "Lock objects in existence (ENOLCK beyond)");
+
+unsigned int glock_max_abandoned_marks = 1024;
+module_param_named(max_abandoned_marks, glock_max_abandoned_marks, uint, 0644);
+MODULE_PARM_DESC(max_abandoned_marks,
+		 "Abandoned marks kept on idle locks (oldest dropped beyond)");
+
+/* Copy in and check the name of a request. */
+static int glock_get_name(char *buf, u64 uname, u32 len)
+{
+	if (!len || len > GLOCK_NAME_MAX)
+		return -EINVAL;
+	if (copy_from_user(buf, u64_to_user_ptr(uname), len))
+		return -EFAULT;
+	return glock_check_name(buf, len);
+}
+
+/* The outputs of LOCK and UNLOCK, adjacent in struct glock_lock. */
+struct glock_lock_out {
+	__u32 result;
+	__u32 depth;
+};
+
+static_assert(offsetofend(struct glock_lock, result) ==
+	      offsetof(struct glock_lock, depth));
+
+static int glock_put_lock_out(struct glock_lock __user *uarg, u32 result,
+			      u32 depth)
+{
+	struct glock_lock_out out = { .result = result, .depth = depth };
+
+	return copy_to_user(&uarg->result, &out, sizeof(out)) ? -EFAULT : 0;
+}
+
+static int glock_ioctl_lock(struct glock_owner *owner,
+			    struct glock_lock __user *uarg)
+{
+	char name[GLOCK_NAME_MAX];
+	struct glock_lock args;
+	u32 result, depth;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (memchr_inv(args.padding, 0, sizeof(args.padding)))
+		return -EINVAL;
+	ret = glock_get_name(name, args.name, args.name_len);
+	if (ret)
+		return ret;
+	ret = glock_check_args(name, args.name_len, args.mode, args.flags);
+	if (ret)
+		return ret;
+	/* Make sure the result can be written before anything changes. */
+	ret = glock_put_lock_out(uarg, 0, 0);
+	if (ret)
+		return ret;
+
+	ret = glock_acquire(owner, name, args.name_len, args.mode,
+			    args.timeout_ns, args.flags, &result, &depth);
+	if (ret)
+		return ret;
+	ret = glock_put_lock_out(uarg, result, depth);
+	if (ret)	/* The page went away under us: undo. */
+		glock_release(owner, name, args.name_len, 0, &depth);
+	return ret;
+}
+
+static int glock_ioctl_unlock(struct glock_owner *owner,
+			      struct glock_lock __user *uarg)
+{
+	char name[GLOCK_NAME_MAX];
+	struct glock_lock args;
+	u32 depth = 0;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (memchr_inv(args.padding, 0, sizeof(args.padding)) ||
+	    args.flags || args.timeout_ns ||
+	    (args.mode && args.mode != GLOCK_EXCLUSIVE &&
+	     args.mode != GLOCK_SHARED))
+		return -EINVAL;
+	ret = glock_get_name(name, args.name, args.name_len);
+	if (ret)
+		return ret;
+	ret = glock_put_lock_out(uarg, 0, 0);
+	if (ret)
+		return ret;
+
+	ret = glock_release(owner, name, args.name_len, args.mode, &depth);
+	if (ret)
+		return ret;
+	return glock_put_lock_out(uarg, 0, depth);
+}
+
+static int glock_ioctl_state(struct glock_owner *owner,
+			     struct glock_state __user *uarg)
+{
+	char name[GLOCK_NAME_MAX];
+	struct glock_snapshot snap;
+	struct glock_state args;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || memchr_inv(args.padding, 0, sizeof(args.padding)))
+		return -EINVAL;
+	ret = glock_get_name(name, args.name, args.name_len);
+	if (ret)
+		return ret;
+
+	glock_snapshot(owner, name, args.name_len, &snap);
+	args.mode = snap.st.mode;
+	args.holders = snap.st.holders;
+	args.waiters = snap.st.waiters;
+	args.depth = snap.st.depth;
+	args.result = snap.st.result;
+	/* 0 when the holder's process is not visible from here. */
+	args.owner_pid = snap.holder ? pid_vnr(snap.holder) : 0;
+	put_pid(snap.holder);
+	return copy_to_user(uarg, &args, sizeof(args)) ? -EFAULT : 0;
+}
+
+static long glock_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct glock_owner *owner = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case GLOCK_IOC_LOCK:
+		return glock_ioctl_lock(owner, argp);
+	case GLOCK_IOC_UNLOCK:
+		return glock_ioctl_unlock(owner, argp);
+	case GLOCK_IOC_STATE:
+		return glock_ioctl_state(owner, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int glock_open(struct inode *inode, struct file *file)
+{
+	struct glock_owner *owner = glock_owner_alloc(false, NULL);
+
+	if (!owner)
+		return -ENOMEM;
+	file->private_data = owner;
+	return nonseekable_open(inode, file);
+}
+
+/* The last close of the file description: the owner ends. */
+static int glock_release_file(struct inode *inode, struct file *file)
+{
+	glock_owner_free(file->private_data);
+	return 0;
+}
+
+static const struct file_operations glock_fops = {
+	.owner = THIS_MODULE,
+	.open = glock_open,
+	.release = glock_release_file,
+	.unlocked_ioctl = glock_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = no_llseek,
+};
+
+static struct miscdevice glock_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "glock",
+	.fops = &glock_fops,
+	.mode = 0666,
+};
+
+static int __init glock_init(void)
+{
+	int ret;
+
+	ret = glock_table_init();
+	if (ret)
+		return ret;
+	glock_debugfs_init();
+	ret = misc_register(&glock_misc);
+	if (ret) {
+		glock_debugfs_exit();
+		glock_table_exit();
+	}
+	return ret;
+}
+
+static void __exit glock_exit(void)
+{
+	misc_deregister(&glock_misc);
+	glock_debugfs_exit();
+	glock_table_exit();
+}
+
+module_init(glock_init);
+module_exit(glock_exit);
+
+MODULE_DESCRIPTION("Named locks owned by open files, shared with kernel drivers");
+MODULE_LICENSE("GPL");
