@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Inside the test guest: load glock.ko, run the suite (or the demo or the
+# benchmarks), unload, check the kernel log; counts go to RESULTS/counts.
+#
+# usage: guest.sh check|demo|bench RESULTS_DIR
+# GLOCK_KMOD_DIR: where glock.ko (and glock_i2c.ko) are; default <repo>/kmod.
+# GLOCK_TEST_TIMEOUT: seconds per test program (default 600).
+# Exported to the tests: GLOCK_REPO, GLOCK_KMOD_DIR, GLOCK_RESULTS.
+set -uo pipefail
+
+mode=${1:?usage: guest.sh check|demo|bench RESULTS_DIR}
+results=${2:?usage: guest.sh check|demo|bench RESULTS_DIR}
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+export GLOCK_REPO=$repo
+export GLOCK_KMOD_DIR=${GLOCK_KMOD_DIR:-$repo/kmod}
+export GLOCK_RESULTS=$results
+test_timeout=${GLOCK_TEST_TIMEOUT:-600}
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+passed=0
+failed=0
+
+pass() { passed=$((passed + 1)); echo "ok - runner: $*"; }
+fail() { failed=$((failed + 1)); echo "not ok - runner: $*"; }
+
+# Written after every program, so a crash still leaves partial counts;
+# done=1 only at the very end.
+write_counts() {
+	printf 'passed=%d\nfailed=%d\ndone=%d\n' "$passed" "$failed" "${1:-0}" \
+		>"$results/counts.tmp" && mv "$results/counts.tmp" "$results/counts"
+}
+
+# Lines of the kernel log that mean something went wrong in the kernel.
+# kmemleak's own start-up lines are not findings.
+splat_re='WARNING:|BUG:|Oops|lockdep|possible circular|KASAN|UBSAN|kmemleak|general protection|Call Trace'
+benign_re='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)'
+kernel_splats() {
+	dmesg | grep -E -- "$splat_re" | grep -Ev -- "$benign_re"
+}
+
+load_glock() {
+	local out
+	if ! out=$(insmod "$GLOCK_KMOD_DIR/glock.ko" 2>&1); then
+		fail "insmod $GLOCK_KMOD_DIR/glock.ko: ${out:-failed}"
+		return 1
+	fi
+	pass "insmod glock.ko"
+}
+
+# Run one program under a time limit, in its own process group (timeout's),
+# streaming its output from a log file so that children it leaves behind
+# cannot hold a pipe open; they are killed afterwards. Sets prog_rc.
+run_prog() {
+	local log=$1 prog=$2 pid
+	shift
+	(cd "$repo/selftests" && exec timeout -k 10 "$test_timeout" "$@") \
+		</dev/null >"$log" 2>&1 &
+	pid=$!
+	tail -s 0.2 -n +1 -f --pid="$pid" "$log"
+	wait "$pid"
+	prog_rc=$?
+	if kill -0 -- "-$pid" 2>/dev/null; then
+		echo "# runner: killing processes $(basename "$prog") left behind"
+		kill -KILL -- "-$pid" 2>/dev/null
+	fi
+}
+
+run_tests() {
+	local t name ok nok
+	shopt -s nullglob
+	local progs=()
+	for t in "$repo"/selftests/*_test "$repo"/selftests/*_test.sh \
+		 "$repo"/selftests/*_test.py; do
+		[ -f "$t" ] && [ -x "$t" ] && progs+=("$t")
+	done
+	shopt -u nullglob
+	# One global order, by file name.
+	mapfile -t progs < <(printf '%s\n' "${progs[@]}" | LC_ALL=C sort)
+	[ ${#progs[@]} -gt 0 ] && [ -n "${progs[0]}" ] || {
+		echo "# runner: no test programs in $repo/selftests"
+		return
+	}
+	for t in "${progs[@]}"; do
+		name=$(basename "$t")
+		echo "# ==== $name"
+		local t0=$SECONDS
+		prog_log=$results/$name.log
+		run_prog "$prog_log" "$t"
+		ok=$(grep -c '^ok ' "$prog_log")
+		nok=$(grep -c '^not ok ' "$prog_log")
+		passed=$((passed + ok))
+		failed=$((failed + nok))
+		echo "# ==== $name: exit $prog_rc, $ok ok, $nok not ok, $((SECONDS - t0)) s"
+		if [ "$prog_rc" -eq 124 ] || [ "$prog_rc" -eq 137 ]; then
+			fail "$name timed out after ${test_timeout} s"
+		elif [ "$prog_rc" -eq 4 ] && [ "$nok" -eq 0 ]; then
+			# kselftest's KSFT_SKIP: a whole-program skip.
+			[ "$ok" -eq 0 ] && pass "$name skipped"
+		elif [ "$prog_rc" -ne 0 ] && [ "$nok" -eq 0 ]; then
+			fail "$name exited with status $prog_rc"
+		elif [ "$ok" -eq 0 ] && [ "$nok" -eq 0 ]; then
+			fail "$name printed no TAP result"
+		fi
+		write_counts
+		# Each test must leave glock.ko loaded for the next one.
+		if [ ! -d /sys/module/glock ]; then
+			fail "glock.ko still loaded after $name"
+			load_glock || return
+		fi
+	done
+}
+
+unload() {
+	local out
+	if [ -d /sys/module/glock_i2c ] &&
+	   ! out=$(rmmod glock_i2c 2>&1); then
+		fail "rmmod glock_i2c: $out"
+	fi
+	if out=$(rmmod glock 2>&1); then
+		pass "rmmod glock"
+	else
+		fail "rmmod glock: $out"
+		cat /sys/module/glock/refcnt 2>/dev/null |
+			sed 's/^/# glock refcnt: /'
+	fi
+}
+
+check_kmemleak() {
+	local f=/sys/kernel/debug/kmemleak leaks
+	[ -w "$f" ] || return 0
+	# Objects must be a few seconds old and seen unreferenced by two
+	# scans before kmemleak reports them.
+	echo scan >"$f"
+	sleep 6
+	echo scan >"$f"
+	leaks=$(cat "$f")
+	if [ -n "$leaks" ]; then
+		printf '%s\n' "$leaks" | sed 's/^/# /'
+		printf '%s\n' "$leaks" >"$results/kmemleak.txt"
+		fail "kmemleak: $(grep -c '^unreferenced object' <<<"$leaks") suspected leaks"
+	else
+		pass "kmemleak clean"
+	fi
+}
+
+check_dmesg() {
+	local bad
+	dmesg >"$results/dmesg.txt"
+	bad=$(kernel_splats)
+	if [ -n "$bad" ]; then
+		printf '%s\n' "$bad" | sed 's/^/# dmesg: /'
+		fail "dmesg clean"
+	else
+		pass "dmesg clean"
+	fi
+}
+
+# Run a script that may be missing; its exit status is the result.
+run_optional() {
+	local what=$1 script=$2
+	if [ ! -x "$script" ] && [ ! -f "$script" ]; then
+		echo "# runner: $script is missing: no $what yet"
+		return 0
+	fi
+	(cd "$repo" && timeout -k 10 "${GLOCK_SCRIPT_TIMEOUT:-1200}" bash "$script" </dev/null)
+	local rc=$?
+	if [ "$rc" -eq 0 ]; then pass "$what"; else fail "$what (exit $rc)"; fi
+}
+
+mkdir -p "$results"
+rm -f "$results/counts"
+echo "# runner: $(uname -r), $(nproc) CPUs, mode $mode, modules from $GLOCK_KMOD_DIR"
+# The kmemleak report must be about this run, not about boot.
+[ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
+
+case $mode in
+check)
+	if load_glock; then
+		run_tests
+		unload
+	fi
+	check_kmemleak
+	check_dmesg
+	;;
+demo)
+	load_glock && run_optional demo "$repo/lib/demo.sh"
+	check_dmesg
+	;;
+bench)
+	load_glock && run_optional bench "$repo/selftests/bench/run.sh"
+	check_dmesg
+	;;
+*)
+	echo "guest.sh: unknown mode $mode" >&2
+	exit 2
+	;;
+esac
+
+write_counts 1
+echo "# runner: guest done: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Host side of the VM tests: boot a kernel in QEMU/TCG with virtme-ng, run
+# selftests/vm/guest.sh in it, and judge the result.
+#
+# usage: run.sh [--debug-kernel] check|demo|bench
+#
+# check prints the guest's output as it comes and, as its very last line,
+# "N passed, N failed"; it exits non-zero on any failure, a guest crash, a
+# timeout, or an Oops/BUG/WARNING on the guest console.
+# --debug-kernel boots the lockdep/KASAN/kmemleak kernel of
+# scripts/debug-kernel.sh, with the modules rebuilt against it out of place.
+# Environment: KVER (Debian kernel to boot), CACHE, VM_TIMEOUT (s, 1500),
+# VM_MEMORY (2G), VM_CPUS (2), GLOCK_TEST_TIMEOUT (s per test, 600).
+set -uo pipefail
+
+usage() { echo "usage: $0 [--debug-kernel] check|demo|bench" >&2; exit 2; }
+
+debug=0
+mode=
+for a in "$@"; do
+	case $a in
+	--debug-kernel) debug=1 ;;
+	check|demo|bench) mode=$a ;;
+	*) usage ;;
+	esac
+done
+[ -n "$mode" ] || usage
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${CACHE:-$HOME/.cache/glock}
+KVER=${KVER:-$(ls /lib/modules 2>/dev/null | grep -- '-amd64$' | sort -V | tail -n 1)}
+VM_TIMEOUT=${VM_TIMEOUT:-1500}
+
+say() { printf '# run.sh: %s\n' "$*"; }
+die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+
+command -v vng >/dev/null || die "vng not found: run scripts/deps.sh (make deps)"
+
+# Results: under the repo's build/ (gitignored) when writable, else /tmp.
+# One directory per run, so that runs from several shells do not mix.
+tag=$mode$([ $debug = 1 ] && echo -debug)
+if mkdir -p "$repo/build/vm" 2>/dev/null && [ -w "$repo/build/vm" ]; then
+	results=$(mktemp -d "$repo/build/vm/$tag.XXXXXX")
+	ln -sfn "$(basename "$results")" "$repo/build/vm/$tag-latest"
+	# Keep the last few runs only.
+	ls -dt "$repo/build/vm/$tag".?????? 2>/dev/null | tail -n +6 |
+		while read -r old; do
+			[ -n "$(find "$old" -maxdepth 0 -mmin +60)" ] && rm -rf "$old"
+		done
+else
+	results=$(mktemp -d "/tmp/glock-vm-$tag.XXXXXX")
+fi
+chmod 0777 "$results"
+
+if [ $debug = 1 ]; then
+	tree=$("$repo/scripts/debug-kernel.sh") || die "debug kernel build failed"
+	# Build the modules against the debug tree in a scratch copy, so the
+	# tree's kmod/*.ko for the Debian kernel stay as they are.
+	scratch=$CACHE/debug-build
+	mkdir -p "$scratch"
+	exec 8>"$CACHE/debug-build.lock"
+	flock 8
+	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
+		--exclude='*.mod.c' --exclude='.*.cmd' --exclude='Module.symvers' \
+		--exclude='modules.order' \
+		"$repo/Kbuild" "$repo/kmod" "$repo/uapi" "$scratch/" ||
+		die "copying sources to $scratch failed"
+	say "building the modules against $tree"
+	make -s -C "$tree" M="$scratch" modules >"$results/kbuild.log" 2>&1 ||
+		{ cat "$results/kbuild.log" >&2; die "module build against the debug kernel failed"; }
+	kernel=$tree
+	kmod_dir=$scratch/kmod
+else
+	kernel=/boot/vmlinuz-$KVER
+	kmod_dir=${GLOCK_KMOD_DIR:-$repo/kmod}
+	[ -r "$kernel" ] || die "no $kernel (KVER=$KVER)"
+fi
+[ -f "$kmod_dir/glock.ko" ] || say "warning: $kmod_dir/glock.ko is missing (make modules)"
+
+guest_cmd=$(printf 'GLOCK_KMOD_DIR=%q GLOCK_TEST_TIMEOUT=%q %q %q %q' \
+	"$kmod_dir" "${GLOCK_TEST_TIMEOUT:-600}" \
+	"$repo/selftests/vm/guest.sh" "$mode" "$results")
+
+say "booting $kernel (TCG, ${VM_CPUS:-2} CPUs, ${VM_MEMORY:-2G}); results in $results"
+t0=$(date +%s)
+# The guest's cwd is the host's: start from the repo. Its console (-v: boot
+# log, oops traces) goes to vng's stderr, kept in console.log.
+cd "$repo" || exit 1
+timeout -k 30 "$VM_TIMEOUT" \
+	vng --run "$kernel" --disable-kvm --force-9p \
+	-m "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" \
+	--rwdir "$results" -v --exec "$guest_cmd" \
+	</dev/null 2>"$results/console.log" | tee "$results/output.log"
+rc=${PIPESTATUS[0]}
+secs=$(( $(date +%s) - t0 ))
+[ $debug = 1 ] && exec 8>&-
+
+passed=0
+failed=0
+done=0
+if [ -f "$results/counts" ]; then
+	passed=$(sed -n 's/^passed=//p' "$results/counts")
+	failed=$(sed -n 's/^failed=//p' "$results/counts")
+	done=$(sed -n 's/^done=//p' "$results/counts")
+fi
+
+# The console survives a panic, the guest's own dmesg check does not.
+splat_re='WARNING:|BUG:|Oops|lockdep|possible circular|KASAN|UBSAN|general protection|Call Trace|Kernel panic|unreferenced object'
+benign_re='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)'
+splats=$(grep -aE -- "$splat_re" "$results/console.log" 2>/dev/null |
+	grep -avE -- "$benign_re")
+
+case $rc in
+124|137)
+	say "the guest timed out after $VM_TIMEOUT s"
+	failed=$((failed + 1))
+	;;
+255)
+	say "the guest crashed (vng status 255); console: $results/console.log"
+	failed=$((failed + 1))
+	;;
+*)
+	if [ "$done" != 1 ]; then
+		say "the guest ended (status $rc) before the runner finished"
+		failed=$((failed + 1))
+	elif [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+		say "the guest exited with status $rc"
+		failed=$((failed + 1))
+	fi
+	;;
+esac
+if [ -n "$splats" ]; then
+	# The whole report, from the first suspicious console line on.
+	echo "# ---- guest console from the first kernel problem on ($results/console.log)"
+	grep -avE -- "$benign_re" "$results/console.log" |
+		awk -v re="$splat_re" 'n == 0 && $0 ~ re { n = 1 }
+			n && n++ <= 150 { print "# " $0 }'
+	# The guest's dmesg check normally counts these already.
+	if [ "$done" = 1 ] && [ "$failed" -eq 0 ]; then
+		say "kernel problems on the console that the guest did not see"
+		failed=$((failed + 1))
+	fi
+fi
+if [ "$done" != 1 ]; then
+	echo "# ---- last guest console lines ($results/console.log)"
+	tail -n 40 "$results/console.log" | sed 's/^/# /'
+fi
+
+say "$tag: $secs s from boot to power-off; logs in $results"
+if [ "$mode" = check ]; then
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
