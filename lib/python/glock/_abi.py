@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The /dev/glock ABI (uapi/linux/glock.h) in pure Python: structs, ioctls."""
+
+import array
+import fcntl
+import os
+import struct
+
+DEVICE = "/dev/glock"
+NAME_MAX = 255
+
+EXCLUSIVE = 1
+SHARED = 2
+
+F_ABSTIME = 1 << 0
+R_ABANDONED = 1 << 0
+R_KERNEL = 1 << 1
+
+# struct glock_lock: name, name_len, mode, timeout_ns, flags, result, depth,
+# padding[7]; struct glock_state: name, name_len, flags, mode, holders,
+# waiters, depth, owner_pid, result, padding[6]. Both 64 bytes, no implicit
+# padding, native byte order.
+LOCK_FMT = "=QIIqIII7I"
+STATE_FMT = "=QIIIIIIiI6I"
+assert struct.calcsize(LOCK_FMT) == 64
+assert struct.calcsize(STATE_FMT) == 64
+
+
+def _iowr(nr, size, magic=0xC4):
+    # _IOC(_IOC_READ | _IOC_WRITE, magic, nr, size) on the asm-generic layout
+    return (3 << 30) | (size << 16) | (magic << 8) | nr
+
+
+IOC_LOCK = _iowr(1, 64)
+IOC_UNLOCK = _iowr(2, 64)
+IOC_STATE = _iowr(3, 64)
+
+
+def encode_name(name):
+    """Lock name -> (bytes buffer kept alive by the caller, address, length)."""
+    if isinstance(name, str):
+        try:
+            raw = name.encode("ascii")
+        except UnicodeEncodeError:
+            raw = b""           # rejected below with EINVAL
+    else:
+        raw = bytes(name)
+    if not 1 <= len(raw) <= NAME_MAX or any(b < 0x21 or b > 0x7E for b in raw):
+        raise OSError(22, "invalid lock name %r: 1..255 printable bytes, "
+                      "no space" % (name,))
+    buf = array.array("B", raw)
+    return buf, buf.buffer_info()[0], len(raw)
+
+
+def open_device(path=DEVICE):
+    # os.open gives a non-inheritable (O_CLOEXEC) descriptor
+    return os.open(path, os.O_RDWR | os.O_CLOEXEC)
+
+
+def lock(fd, name, mode, timeout_ns, flags=0):
+    """GLOCK_IOC_LOCK; returns (result, depth); raises OSError."""
+    keep, addr, n = encode_name(name)
+    buf = bytearray(struct.pack(LOCK_FMT, addr, n, mode, timeout_ns, flags,
+                                0, 0, *([0] * 7)))
+    fcntl.ioctl(fd, IOC_LOCK, buf, True)
+    del keep
+    f = struct.unpack(LOCK_FMT, buf)
+    return f[5], f[6]
+
+
+def unlock(fd, name, mode=0):
+    """GLOCK_IOC_UNLOCK; returns the depth still held; raises OSError."""
+    keep, addr, n = encode_name(name)
+    buf = bytearray(struct.pack(LOCK_FMT, addr, n, mode, 0, 0, 0, 0,
+                                *([0] * 7)))
+    fcntl.ioctl(fd, IOC_UNLOCK, buf, True)
+    del keep
+    return struct.unpack(LOCK_FMT, buf)[6]
+
+
+def state(fd, name):
+    """GLOCK_IOC_STATE; returns a dict of the output fields."""
+    keep, addr, n = encode_name(name)
+    buf = bytearray(struct.pack(STATE_FMT, addr, n, 0, 0, 0, 0, 0, 0, 0,
+                                *([0] * 6)))
+    fcntl.ioctl(fd, IOC_STATE, buf, True)
+    del keep
+    f = struct.unpack(STATE_FMT, buf)
+    return {"mode": f[3], "holders": f[4], "waiters": f[5], "depth": f[6],
+            "owner_pid": f[7], "result": f[8]}

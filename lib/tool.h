@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Helpers shared by the glock tools: messages, exit codes, parsing. */
+#ifndef GLOCK_TOOL_H
+#define GLOCK_TOOL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes of every glock tool. */
+#define EXIT_DONE	0	/* done */
+#define EXIT_NOTOBT	1	/* lock not obtained: timeout or busy */
+#define EXIT_ERROR	2	/* usage or system error */
+
+#define GLOCK_DEBUGFS	"/sys/kernel/debug/glock"
+
+extern const char *tool_name;		/* "glock" */
+extern const char *tool_cmd;		/* current subcommand, for hints */
+
+void die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+/* die() with ": <glock_strerror(errno)>" appended. */
+void die_errno(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "glock: <msg>\nTry 'glock [CMD] --help'." and exit 2. */
+void usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+
+/* Seconds as typed by a human ("0.5", "2", "-1" = forever); dies on junk. */
+double parse_seconds(const char *s, const char *what);
+/* Seconds to a glock timeout in ns: < 0 forever, 0 try. */
+int64_t seconds_to_ns(double sec);
+long parse_long(const char *s, const char *what, long min, long max);
+
+/* One debugfs record: "type key=value key=value ...", parsed in place. */
+#define REC_MAX_FIELDS	32
+struct rec {
+	char *type;
+	int n;
+	char *key[REC_MAX_FIELDS];
+	char *val[REC_MAX_FIELDS];
+};
+
+/* Split @line (modified) into @r. Returns 0, or -1 for an empty line. */
+int rec_parse(char *line, struct rec *r);
+/* The value of @key, or NULL. */
+const char *rec_get(const struct rec *r, const char *key);
+/* Open GLOCK_DEBUGFS/<file> for reading, NULL + errno. */
+FILE *debugfs_open(const char *file);
+
+/*
+ * Who holds @name: "pid 4711, sensord", "kernel owner glock_i2c",
+ * "3 shared holders", from debugfs when readable, else /proc. Writes ""
+ * when nothing is known.
+ */
+void describe_holder(const char *name, char *buf, size_t len);
+
+#endif /* GLOCK_TOOL_H */
