@@ -178,10 +178,11 @@ TEST_F(ab, every_exclusive_hold_of_dead_owner_is_marked)
 	struct glock_state st;
 
 	ASSERT_EQ(0, gt_child_start(&self->c[0], -1, "gt-victim"));
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 4; i++) {
 		ASSERT_EQ(0, gt_child_lock(&self->c[0], n[i],
 					   i < 3 ? GLOCK_EXCLUSIVE :
 						   GLOCK_SHARED, 0));
+	}
 	gt_child_kill(&self->c[0]);
 	for (int i = 0; i < 4; i++) {
 		ASSERT_EQ(0, gt_state(self->fd, n[i], &st));

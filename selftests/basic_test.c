@@ -98,8 +98,9 @@ TEST_F(basic, shared_holders_coexist)
 	struct glock_state st;
 	uint32_t result, depth;
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		ASSERT_EQ(0, gt_child_start(&self->c[i], -1, "gt-sh"));
+	}
 
 	ASSERT_EQ(0, gt_lock_full(self->fd, x, GLOCK_SHARED, 0, 0, &result,
 				  &depth));
@@ -190,8 +191,9 @@ TEST_F(basic, recursion_granted_despite_queue)
 	EXPECT_EQ(-1, gt_child_lock(&self->c[1], x, GLOCK_SHARED, 0));
 	EXPECT_EQ(EAGAIN, errno);
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		ASSERT_EQ(0, gt_unlock(self->fd, x));
+	}
 	ASSERT_EQ(0, gt_child_wait(&self->c[0], &rp, GT_SOON_MS));
 	EXPECT_EQ(0, rp.ret);
 	EXPECT_EQ(1, rp.depth);
@@ -291,8 +293,9 @@ TEST_F(basic, state_of_unknown_name_is_all_zero)
 	EXPECT_EQ(0, st.owner_pid);
 	EXPECT_EQ(0, st.result);
 	EXPECT_EQ(0, st.flags);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 6; i++) {
 		EXPECT_EQ(0, st.padding[i]);
+	}
 }
 
 TEST_F(basic, state_counts_waiters)

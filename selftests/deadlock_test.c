@@ -16,8 +16,9 @@ FIXTURE_SETUP(dl)
 {
 	self->fd = gt_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", GT_DEV, strerror(errno));
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		ASSERT_EQ(0, gt_child_start(&self->c[i], -1, "gt-dl"));
+	}
 }
 
 FIXTURE_TEARDOWN(dl)
@@ -35,8 +36,9 @@ static void build_chain(struct __test_metadata *_metadata, int fd,
 			struct gt_child *c, const char **n, int k,
 			const uint32_t *hold_mode, int64_t wait_tmo)
 {
-	for (int i = 0; i < k; i++)
+	for (int i = 0; i < k; i++) {
 		ASSERT_EQ(0, gt_child_lock(&c[i], n[i], hold_mode[i], 0));
+	}
 	for (int i = 0; i < k - 1; i++) {
 		ASSERT_EQ(0, gt_child_send(&c[i], GT_OP_LOCK, n[i + 1],
 					   GLOCK_EXCLUSIVE, wait_tmo, 0));
@@ -58,8 +60,9 @@ static void expect_edeadlk(struct __test_metadata *_metadata, int fd,
 		TH_LOG("cycle-closing request slept instead of EDEADLK");
 	EXPECT_EQ(-1, rp.ret);
 	EXPECT_EQ(EDEADLK, rp.err);
-	if (tmo > 0)
+	if (tmo > 0) {
 		EXPECT_GT(tmo, rp.t_end - rp.t_start);
+	}
 	ASSERT_EQ(0, gt_state(fd, n[0], &st));
 	EXPECT_EQ(0, st.waiters);
 	EXPECT_LE(1, st.holders);
@@ -195,8 +198,9 @@ TEST_F(dl, refused_request_leaves_graph_usable)
 	build_chain(_metadata, self->fd, self->c, n, 2, all_excl, -1);
 	expect_edeadlk(_metadata, self->fd, self->c, n, 2, GLOCK_EXCLUSIVE,
 		       -1);
-	if (before >= 0)
+	if (before >= 0) {
 		EXPECT_EQ(before + 1, gt_stat("deadlocks"));
+	}
 	/* c1 gives up b; c0 gets it; now c1 may wait for a without EDEADLK. */
 	ASSERT_EQ(0, gt_child_unlock(&self->c[1], n[1]));
 	ASSERT_EQ(0, gt_child_wait(&self->c[0], &rp, GT_SOON_MS));

@@ -189,6 +189,7 @@ TEST_F(in, bad_pointers_are_efault)
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_TRUE(untouched(self->fd, "gtEF", 4));
 	/* Exactly at the edge is fine. */
+	memcpy(edge, "gtEF", 4);
 	EXPECT_EQ(0, raw_lock(self->fd, edge, 4, GLOCK_EXCLUSIVE, 0, 0));
 	EXPECT_EQ(0, raw_unlock(self->fd, edge, 4));
 }
@@ -437,8 +438,9 @@ TEST_F(in, nothing_changes_on_error)
 	}
 	ASSERT_EQ(0, gt_unlock(self->fd, x));
 	ASSERT_EQ(0, gt_unlock(self->fd, x));
-	if (locks0 >= 0)
+	if (locks0 >= 0) {
 		EXPECT_EQ(locks0, gt_stat("locks"));
+	}
 }
 
 TEST_F(in, outputs_written_on_success)
