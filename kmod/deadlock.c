@@ -63,6 +63,25 @@ static void glock_visit_blockers(struct glock_search *s, struct glock_obj *obj,
 	}
 }
 
+/* Visit what @owner's request @w waits for; @held is already locked. */
+static void glock_visit_waiter(struct glock_search *s, struct glock_waiter *w,
+			       struct glock_owner *owner,
+			       struct glock_bucket *held)
+{
+	struct glock_bucket *b = w->obj->bucket;
+
+	/* A granted waiter still finishing holds, it does not wait. */
+	if (b == held) {
+		if (!w->granted)
+			glock_visit_blockers(s, w->obj, w, owner);
+		return;
+	}
+	spin_lock_nested(&b->lock, SINGLE_DEPTH_NESTING);
+	if (!w->granted)
+		glock_visit_blockers(s, w->obj, w, owner);
+	spin_unlock(&b->lock);
+}
+
 /**
  * glock_would_deadlock() - would queueing @me on @obj close a cycle?
  * @me: the requesting owner
@@ -89,15 +108,7 @@ bool glock_would_deadlock(struct glock_owner *me, struct glock_obj *obj)
 		owner = list_first_entry(&s.queue, struct glock_owner, dd_node);
 		list_del(&owner->dd_node);
 		list_for_each_entry(w, &owner->waits, owner_node) {
-			struct glock_bucket *b = w->obj->bucket;
-
-			if (b != held)
-				spin_lock_nested(&b->lock, SINGLE_DEPTH_NESTING);
-			/* A granted waiter still finishing holds, not waits. */
-			if (!w->granted)
-				glock_visit_blockers(&s, w->obj, w, owner);
-			if (b != held)
-				spin_unlock(&b->lock);
+			glock_visit_waiter(&s, w, owner, held);
 			if (s.found)
 				break;
 		}

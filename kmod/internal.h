@@ -42,7 +42,7 @@ struct ipc_namespace;
  * @objs: objects whose hash selects this bucket
  */
 struct glock_bucket {
-	spinlock_t lock;
+	spinlock_t lock;	/* see above */
 	struct hlist_head objs;
 };
 

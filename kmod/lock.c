@@ -40,6 +40,7 @@ static struct glock_bucket *glock_table;
 static struct kmem_cache *glock_obj_cache;
 static struct kmem_cache *glock_ref_cache;
 
+/* Serialises "no cycle, then enqueue"; protects every owner->waits. */
 DEFINE_MUTEX(glock_graph_lock);
 struct percpu_counter glock_nobjs;
 DEFINE_PER_CPU(struct glock_stats, glock_stats);
@@ -144,21 +145,6 @@ struct glock_spares {
 	struct glock_ref *ref;
 };
 
-static int glock_spares_get(struct glock_owner *owner, struct glock_spares *s)
-{
-	s->obj = xchg(&owner->spare_obj, NULL);
-	if (!s->obj)
-		s->obj = kmem_cache_alloc(glock_obj_cache, GFP_KERNEL_ACCOUNT);
-	s->ref = xchg(&owner->spare_ref, NULL);
-	if (!s->ref)
-		s->ref = kmem_cache_alloc(glock_ref_cache, GFP_KERNEL_ACCOUNT);
-	if (s->obj && s->ref)
-		return 0;
-	kmem_cache_free(glock_obj_cache, s->obj);
-	kmem_cache_free(glock_ref_cache, s->ref);
-	return -ENOMEM;
-}
-
 static void glock_spare_obj_put(struct glock_owner *owner,
 				struct glock_obj *obj)
 {
@@ -177,6 +163,20 @@ static void glock_spares_put(struct glock_owner *owner, struct glock_spares *s)
 {
 	glock_spare_obj_put(owner, s->obj);
 	glock_spare_ref_put(owner, s->ref);
+}
+
+static int glock_spares_get(struct glock_owner *owner, struct glock_spares *s)
+{
+	s->obj = xchg(&owner->spare_obj, NULL);
+	if (!s->obj)
+		s->obj = kmem_cache_alloc(glock_obj_cache, GFP_KERNEL_ACCOUNT);
+	s->ref = xchg(&owner->spare_ref, NULL);
+	if (!s->ref)
+		s->ref = kmem_cache_alloc(glock_ref_cache, GFP_KERNEL_ACCOUNT);
+	if (s->obj && s->ref)
+		return 0;
+	glock_spares_put(owner, s);
+	return -ENOMEM;
 }
 
 /* Turn the spare object into a new, empty lock in the table. */
@@ -750,6 +750,8 @@ void glock_table_exit(void)
 /* Give back an owner's spares when it ends. */
 void glock_owner_free_spares(struct glock_owner *owner)
 {
-	kmem_cache_free(glock_obj_cache, owner->spare_obj);
-	kmem_cache_free(glock_ref_cache, owner->spare_ref);
+	if (owner->spare_obj)
+		kmem_cache_free(glock_obj_cache, owner->spare_obj);
+	if (owner->spare_ref)
+		kmem_cache_free(glock_ref_cache, owner->spare_ref);
 }

@@ -24,6 +24,7 @@
 
 #include "internal.h"
 
+/* Protects glock_owners and glock_nowners. */
 DEFINE_MUTEX(glock_owners_lock);
 LIST_HEAD(glock_owners);
 unsigned int glock_nowners;

@@ -12,37 +12,32 @@
 #define _GLOCK_TRACE_H
 
 #include <linux/tracepoint.h>
-#include <linux/version.h>
 
-/* __assign_str() lost its source argument in 6.10. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+/* __assign_str() lost its source argument in 6.10; Kbuild tells which. */
+#ifdef GLOCK_ASSIGN_STR_ONE_ARG
 #define glock_assign_name(field, src)	__assign_str(field)
 #else
 #define glock_assign_name(field, src)	__assign_str(field, src)
 #endif
 
 DECLARE_EVENT_CLASS(glock_event,
-	TP_PROTO(const char *name, u64 owner, u32 mode, u32 depth),
-	TP_ARGS(name, owner, mode, depth),
-	TP_STRUCT__entry(
-		__string(name, name)
-		__field(u64, owner)
-		__field(u32, mode)
-		__field(u32, depth)
-	),
-	TP_fast_assign(
-		glock_assign_name(name, name);
-		__entry->owner = owner;
-		__entry->mode = mode;
-		__entry->depth = depth;
-	),
-	TP_printk("name=%s owner=%llu mode=%s depth=%u",
-		  __get_str(name), __entry->owner,
-		  __print_symbolic(__entry->mode,
-				   { 0, "free" },
-				   { 1, "exclusive" },
-				   { 2, "shared" }),
-		  __entry->depth)
+		    TP_PROTO(const char *name, u64 owner, u32 mode, u32 depth),
+		    TP_ARGS(name, owner, mode, depth),
+		    TP_STRUCT__entry(__string(name, name)
+				     __field(u64, owner)
+				     __field(u32, mode)
+				     __field(u32, depth)),
+		    TP_fast_assign(glock_assign_name(name, name);
+				   __entry->owner = owner;
+				   __entry->mode = mode;
+				   __entry->depth = depth;),
+		    TP_printk("name=%s owner=%llu mode=%s depth=%u",
+			      __get_str(name), __entry->owner,
+			      __print_symbolic(__entry->mode,
+					       { 0, "free" },
+					       { 1, "exclusive" },
+					       { 2, "shared" }),
+			      __entry->depth)
 );
 
 #define GLOCK_DEFINE_EVENT(event)					\
