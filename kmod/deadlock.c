@@ -23,6 +23,7 @@ static u64 glock_dd_gen;
 
 struct glock_search {
 	struct glock_owner *me;
+	struct glock_obj *start;
 	struct list_head queue;
 	bool found;
 };
@@ -70,6 +71,12 @@ static void glock_visit_waiter(struct glock_search *s, struct glock_waiter *w,
 {
 	struct glock_bucket *b = w->obj->bucket;
 
+	/*
+	 * Everyone a request on the start object waits for was visited
+	 * first; going through it again would make a long queue quadratic.
+	 */
+	if (w->obj == s->start)
+		return;
 	/* A granted waiter still finishing holds, it does not wait. */
 	if (b == held) {
 		if (!w->granted)
@@ -92,7 +99,7 @@ static void glock_visit_waiter(struct glock_search *s, struct glock_waiter *w,
  */
 bool glock_would_deadlock(struct glock_owner *me, struct glock_obj *obj)
 {
-	struct glock_search s = { .me = me };
+	struct glock_search s = { .me = me, .start = obj };
 	struct glock_bucket *held = obj->bucket;
 	struct glock_owner *owner;
 	struct glock_waiter *w;
