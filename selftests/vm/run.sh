@@ -78,9 +78,12 @@ else
 fi
 [ -f "$kmod_dir/glock.ko" ] || say "warning: $kmod_dir/glock.ko is missing (make modules)"
 
+# vng mounts a --rwdir only inside one of its guest overlays (/tmp, ...),
+# so the results directory has a fixed guest path of its own.
+guest_results=/tmp/glock-results
 guest_cmd=$(printf 'GLOCK_KMOD_DIR=%q GLOCK_TEST_TIMEOUT=%q %q %q %q' \
 	"$kmod_dir" "${GLOCK_TEST_TIMEOUT:-600}" \
-	"$repo/selftests/vm/guest.sh" "$mode" "$results")
+	"$repo/selftests/vm/guest.sh" "$mode" "$guest_results")
 
 say "booting $kernel (TCG, ${VM_CPUS:-2} CPUs, ${VM_MEMORY:-2G}); results in $results"
 t0=$(date +%s)
@@ -90,7 +93,7 @@ cd "$repo" || exit 1
 timeout -k 30 "$VM_TIMEOUT" \
 	vng --run "$kernel" --disable-kvm --force-9p \
 	-m "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" \
-	--rwdir "$results" -v --exec "$guest_cmd" \
+	--rwdir "$guest_results=$results" -v --exec "$guest_cmd" \
 	</dev/null 2>"$results/console.log" | tee "$results/output.log"
 rc=${PIPESTATUS[0]}
 secs=$(( $(date +%s) - t0 ))
