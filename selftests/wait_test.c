@@ -97,15 +97,25 @@ TEST_F(wait, no_barging_at_handoff)
 
 		/*
 		 * Release and ask again at once, before the waiter can even
-		 * run: the lock is already the waiter's.
+		 * run: the lock is already the waiter's. An exclusive request
+		 * conflicts with it in either mode; a shared one only with an
+		 * exclusive hand-off.
 		 */
 		ASSERT_EQ(0, gt_unlock(self->fd, x));
-		EXPECT_EQ(-1, gt_trylock(self->fd, x, m));
+		EXPECT_EQ(-1, gt_trylock(self->fd, x, GLOCK_EXCLUSIVE));
 		EXPECT_EQ(EAGAIN, errno);
-		EXPECT_EQ(-1, gt_trylock(fd2, x, m));
+		EXPECT_EQ(-1, gt_trylock(fd2, x, GLOCK_EXCLUSIVE));
 		EXPECT_EQ(EAGAIN, errno);
-		EXPECT_EQ(-1, gt_child_lock(&self->c[1], x, m, 0));
+		EXPECT_EQ(-1, gt_child_lock(&self->c[1], x, GLOCK_EXCLUSIVE,
+					    0));
 		EXPECT_EQ(EAGAIN, errno);
+		if (m == GLOCK_EXCLUSIVE) {
+			EXPECT_EQ(-1, gt_trylock(self->fd, x, GLOCK_SHARED));
+			EXPECT_EQ(EAGAIN, errno);
+			EXPECT_EQ(-1, gt_child_lock(&self->c[1], x,
+						    GLOCK_SHARED, 0));
+			EXPECT_EQ(EAGAIN, errno);
+		}
 
 		ASSERT_EQ(0, gt_child_wait(&self->c[0], &rp, GT_SOON_MS));
 		EXPECT_EQ(0, rp.ret);
