@@ -56,15 +56,15 @@ static void glock_show_obj(struct seq_file *m, struct glock_obj *obj, u64 now)
 	list_for_each_entry(ref, &obj->refs, obj_node) {
 		if (!ref->depth)
 			continue;
-		seq_printf(m, "holder lock=%s owner=%llu kind=%s pid=%d comm=%s mode=%s depth=%u held_ns=%llu\n",
-			   obj->name, ref->owner->id, glock_kind(ref->owner),
+		seq_printf(m, "holder lock=%s ipcns=%u owner=%llu kind=%s pid=%d comm=%s mode=%s depth=%u held_ns=%llu\n",
+			   obj->name, obj->ns_inum, ref->owner->id, glock_kind(ref->owner),
 			   pid_nr(ref->pid), glock_word(word, ref->comm),
 			   glock_mode_name(ref->mode), ref->depth,
 			   now - ref->since_ns);
 	}
 	list_for_each_entry(w, &obj->waiters, node)
-		seq_printf(m, "waiter lock=%s owner=%llu kind=%s pid=%d comm=%s mode=%s waited_ns=%llu\n",
-			   obj->name, w->ref->owner->id,
+		seq_printf(m, "waiter lock=%s ipcns=%u owner=%llu kind=%s pid=%d comm=%s mode=%s waited_ns=%llu\n",
+			   obj->name, obj->ns_inum, w->ref->owner->id,
 			   glock_kind(w->ref->owner), w->pid,
 			   glock_word(word, w->comm), glock_mode_name(w->mode),
 			   now - w->since_ns);

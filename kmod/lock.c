@@ -95,6 +95,7 @@ int glock_check_args(const char *name, size_t len, u32 mode, u32 flags)
 /* A request's key, hashed once. */
 struct glock_key {
 	const struct ipc_namespace *ns;
+	unsigned int ns_inum;
 	const char *name;
 	u32 len;
 	u32 hash;
@@ -105,6 +106,7 @@ static void glock_key_init(struct glock_key *key, struct glock_owner *owner,
 			   const char *name, u32 len)
 {
 	key->ns = owner->ns;
+	key->ns_inum = owner->ns_inum;
 	key->name = name;
 	key->len = len;
 	key->hash = full_name_hash(owner->ns, name, len);
@@ -192,6 +194,7 @@ static struct glock_obj *glock_obj_insert(const struct glock_key *key,
 	memset(obj, 0, offsetof(struct glock_obj, name));
 	obj->bucket = key->bucket;
 	obj->ns = key->ns;
+	obj->ns_inum = key->ns_inum;
 	obj->hash = key->hash;
 	INIT_LIST_HEAD(&obj->refs);
 	INIT_LIST_HEAD(&obj->waiters);
