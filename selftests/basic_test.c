@@ -3,6 +3,9 @@
  * glock basics: exclusion across processes, shared coexistence, recursion,
  * EDEADLK on mode change, EPERM on foreign unlock, STATE snapshots.
  */
+#include <pthread.h>
+#include <sys/syscall.h>
+
 #include "glock_test_util.h"
 #include "kselftest_harness.h"
 
@@ -354,6 +357,89 @@ TEST_F(basic, names_are_bytes_not_strings)
 	ASSERT_EQ(0, gt_state(self->fd, low, &st));
 	EXPECT_EQ(0, st.holders);
 	EXPECT_EQ(0, gt_unlock(self->fd, up));
+}
+
+static void *thread_lock(void *arg)
+{
+	int *a = arg;
+
+	a[2] = gt_lock(a[0], gt_name("thr"), GLOCK_EXCLUSIVE, 0) ? errno : 0;
+	a[3] = syscall(SYS_gettid);
+	return NULL;
+}
+
+TEST_F(basic, owner_pid_is_the_tgid_of_a_threaded_holder)
+{
+	int arg[4] = { self->fd, 0, -1, 0 };
+	struct glock_state st;
+	pthread_t t;
+
+	/* gt_name() keys on getpid(), the same in the thread. */
+	ASSERT_EQ(0, pthread_create(&t, NULL, thread_lock, arg));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(0, arg[2]);
+	ASSERT_NE(getpid(), arg[3]);
+	ASSERT_EQ(0, gt_state(self->fd, gt_name("thr"), &st));
+	EXPECT_EQ(getpid(), st.owner_pid);
+	/* The owner is the file, not the thread: we may unlock. */
+	EXPECT_EQ(0, gt_unlock(self->fd, gt_name("thr")));
+}
+
+TEST_F(basic, owner_pid_seen_through_pid_namespaces)
+{
+	const char *x = gt_name("pidns");
+	int p2c[2], c2p[2], status;
+	struct pollfd pfd;
+	pid_t pid;
+	int32_t seen[2] = { -2, -2 };
+	char go;
+	struct glock_state st;
+
+	ASSERT_EQ(0, pipe(p2c));
+	ASSERT_EQ(0, pipe(c2p));
+	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, unshare(CLONE_NEWPID)) TH_LOG("%s", strerror(errno));
+	pid = fork();	/* pid 1 of a new pid namespace */
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		alarm(30);
+		fd = gt_open();
+		/* Our parent holds x: not visible from here. */
+		seen[0] = gt_state(fd, x, &st) ? -3 : st.owner_pid;
+		if (write(c2p[1], "l", 1) != 1 || read(p2c[0], &go, 1) != 1)
+			_exit(1);
+		/* Now we hold it; we are pid 1 here. */
+		if (gt_lock(fd, x, GLOCK_EXCLUSIVE, 0))
+			_exit(2);
+		seen[1] = gt_state(fd, x, &st) ? -3 : st.owner_pid;
+		if (write(c2p[1], seen, sizeof(seen)) != sizeof(seen))
+			_exit(3);
+		if (read(p2c[0], &go, 1) != 1)
+			_exit(4);
+		_exit(0);
+	}
+	/* The child looks while we hold it, then waits for "g". */
+	pfd.fd = c2p[0];
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, GT_SOON_MS));
+	ASSERT_EQ(1, read(c2p[0], &go, 1));
+	ASSERT_EQ(0, gt_unlock(self->fd, x));
+	ASSERT_EQ(1, write(p2c[1], "g", 1));
+	ASSERT_EQ(1, poll(&pfd, 1, GT_SOON_MS));
+	ASSERT_EQ(sizeof(seen), read(c2p[0], seen, sizeof(seen)));
+	EXPECT_EQ(0, seen[0]);	/* holder outside its pid namespace */
+	EXPECT_EQ(1, seen[1]);
+	ASSERT_EQ(0, gt_state(self->fd, x, &st));
+	EXPECT_EQ(pid, st.owner_pid);	/* its pid in our namespace */
+	ASSERT_EQ(1, write(p2c[1], "g", 1));
+	status = gt_reap(pid, GT_SOON_MS);
+	EXPECT_TRUE(status >= 0 && WIFEXITED(status) && !WEXITSTATUS(status));
+	/* It unlocked by exiting: abandoned; take the mark away. */
+	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, gt_unlock(self->fd, x));
 }
 
 TEST_HARNESS_MAIN

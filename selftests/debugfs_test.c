@@ -351,29 +351,68 @@ TEST_F(dbg, record_syntax)
 	ASSERT_EQ(0, gt_unlock(self->fd, x));
 }
 
+/* The namespace's identity as user space sees it (/proc/PID/ns/ipc, lsns). */
+static unsigned long ipc_ns_ino(void)
+{
+	struct stat sb;
+
+	return stat("/proc/self/ns/ipc", &sb) ? 0 : (unsigned long)sb.st_ino;
+}
+
+static long long holder_owner_ipcns(const char *name, int nth)
+{
+	char *h = rec_for("locks", "holder", name, nth, NULL), id[32], *o;
+	long long ns = -1;
+
+	if (h && !gt_kv(h, "owner", id, sizeof(id))) {
+		o = owner_rec(id);
+		if (o)
+			ns = gt_kv_num(o, "ipcns");
+		free(o);
+	}
+	free(h);
+	return ns;
+}
+
 TEST_F(dbg, ipc_namespaces_are_told_apart)
 {
 	const char *x = gt_name("dbgns");
-	char *a, *b, nsa[32], nsb[32];
+	unsigned long ino0 = ipc_ns_ino(), ino1;
+	long long lns[2], ons[2];
+	char *rec;
 	int newfd;
 
 	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
 	ASSERT_EQ(0, unshare(CLONE_NEWIPC));
+	ino1 = ipc_ns_ino();
+	ASSERT_NE(ino0, ino1);
 	newfd = gt_open();
 	ASSERT_LE(0, newfd);
 	ASSERT_EQ(0, gt_lock(newfd, x, GLOCK_EXCLUSIVE, 0));
-	a = rec_for("locks", "lock", x, 0, NULL);
-	b = rec_for("locks", "lock", x, 1, NULL);
-	ASSERT_NE(NULL, a);
-	ASSERT_NE(NULL, b) TH_LOG("one record for two namespaces' locks");
-	ASSERT_EQ(0, gt_kv(a, "ipcns", nsa, sizeof(nsa)));
-	ASSERT_EQ(0, gt_kv(b, "ipcns", nsb, sizeof(nsb)));
-	EXPECT_STRNE(nsa, nsb);
+
+	for (int i = 0; i < 2; i++) {
+		rec = rec_for("locks", "lock", x, i, NULL);
+		ASSERT_NE(NULL, rec) TH_LOG("lock record %d missing", i);
+		TH_LOG("%s", rec);
+		lns[i] = gt_kv_num(rec, "ipcns");
+		free(rec);
+		ons[i] = holder_owner_ipcns(x, i);
+	}
+	/* Owners carry their namespace's inode number... */
+	EXPECT_TRUE((ons[0] == (long long)ino0 && ons[1] == (long long)ino1) ||
+		    (ons[0] == (long long)ino1 && ons[1] == (long long)ino0))
+		TH_LOG("owner ipcns %lld %lld, namespaces %lu %lu",
+		       ons[0], ons[1], ino0, ino1);
+	/* ...and the two same-named locks are told apart the same way. */
+	EXPECT_NE(lns[0], lns[1]) TH_LOG("both lock records say ipcns=%lld",
+					 lns[0]);
+	EXPECT_TRUE((lns[0] == (long long)ino0 && lns[1] == (long long)ino1) ||
+		    (lns[0] == (long long)ino1 && lns[1] == (long long)ino0))
+		TH_LOG("lock ipcns %lld %lld, namespaces %lu %lu",
+		       lns[0], lns[1], ino0, ino1);
 	EXPECT_EQ(0, gt_unlock(newfd, x));
 	EXPECT_EQ(0, gt_unlock(self->fd, x));
 	close(newfd);
-	free(a);
-	free(b);
 }
 
 TEST_HARNESS_MAIN
