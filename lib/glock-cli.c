@@ -659,7 +659,7 @@ static void holders_text(const struct snapshot *s, int i, const char *kind,
 static void list_table(const struct snapshot *s)
 {
 	char held[512], wait[512];
-	int i, w = 4;
+	int i, w = 4, count = 0;
 
 	for (i = 0; i < s->n; i++) {
 		const char *name = rec_get(&s->recs[i], "name");
@@ -684,7 +684,10 @@ static void list_table(const struct snapshot *s)
 		       rec_get(r, "holders") ?: "?", rec_get(r, "waiters") ?: "?",
 		       strcmp(rec_get(r, "abandoned") ?: "0", "0") ? "yes" : "no",
 		       held[0] ? held : "-", wait[0] ? " | " : "", wait);
+		count++;
 	}
+	if (!count)
+		printf("(no locks)\n");
 }
 
 static int cmd_list(int argc, char **argv)
