@@ -6,11 +6,12 @@
 # The tree lands in $CACHE/debug-kernel-<key>/ (key = linux-source package
 # version + sha of selftests/vm/debug.config); a finished tree is reused.
 # Prints the tree's path on stdout. JOBS (default 2) sets make -j; the build
-# runs under nice -n 19. About 21 min on 2 idle cores.
+# runs under nice -n $NICE (default 19). About 21 min on 2 idle cores.
 set -euo pipefail
 
 CACHE=${CACHE:-$HOME/.cache/glock}
 JOBS=${JOBS:-2}
+NICE=${NICE:-19}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 frag=$repo/selftests/vm/debug.config
 tarball=/usr/src/linux-source-6.1.tar.xz
@@ -59,8 +60,8 @@ if [ "$(cat .glock-configured 2>/dev/null)" != "$sha" ]; then
 	echo "$sha" >.glock-configured
 fi
 
-log "building bzImage and modules (nice -n 19 make -j$JOBS)"
-nice -n 19 make -j"$JOBS" bzImage modules >&2
+log "building bzImage and modules (nice -n $NICE make -j$JOBS)"
+nice -n "$NICE" make -j"$JOBS" bzImage modules >&2
 touch .glock-built
 log "done in $(( $(date +%s) - start )) s: $tree"
 echo "$tree"
