@@ -35,10 +35,12 @@ fi
 apt_q() { $SUDO apt-get -q -y -o Dpkg::Use-Pty=0 "$@" </dev/null; }
 
 # --- Debian packages -------------------------------------------------------
+# One dpkg-query for all: packages never seen are simply not listed.
+installed=" $(dpkg-query -W -f='${Package}:${db:Status-Status} ' "${PKGS[@]}" \
+	2>/dev/null | tr ' ' '\n' | sed -n 's/:installed$//p' | tr '\n' ' ') "
 missing=()
 for p in "${PKGS[@]}"; do
-	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	[ "$st" = installed ] || missing+=("$p")
+	[[ $installed == *" $p "* ]] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing: ${missing[*]}"
@@ -75,7 +77,8 @@ if ! vng --version >/dev/null 2>&1; then
 	APTO=(-o "Dir::Etc::SourceList=$A/sources.list"
 	      -o Dir::Etc::SourceParts=/dev/null
 	      -o "Dir::State::Lists=$A/lists"
-	      -o "Dir::Cache=$A/cache")
+	      -o "Dir::Cache=$A/cache"
+	      -o APT::Sandbox::User=root)
 	log "fetching virtme-ng $VNG_VERSION from trixie"
 	deb=$(ls "$A/debs"/virtme-ng_*_all.deb 2>/dev/null | head -n 1 || true)
 	if [ -z "$deb" ]; then
