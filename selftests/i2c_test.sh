@@ -6,6 +6,9 @@
 # Runs in the test guest as root with glock.ko loaded. Loads i2c-stub,
 # i2c-dev and kmod/glock_i2c.ko, and removes all it added when it ends.
 # TAP output. I2C_TEST_SEQS: user-space sequences per race (default 5000).
+
+# Functions run through check, wait_for and the EXIT trap look unreachable.
+# shellcheck disable=SC2317
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -65,9 +68,9 @@ cleanup() {
 	wait 2>/dev/null
 	[ -n "$client" ] && [ -d "/sys/bus/i2c/devices/$client" ] &&
 		echo "$addr" >"/sys/bus/i2c/devices/i2c-$bus/delete_device"
-	[ $i2c_loaded = 1 ] && [ -d /sys/module/glock_i2c ] && rmmod glock_i2c
-	[ $dev_loaded = 1 ] && rmmod i2c_dev 2>/dev/null
-	[ $stub_loaded = 1 ] && rmmod i2c_stub
+	[ "$i2c_loaded" = 1 ] && [ -d /sys/module/glock_i2c ] && rmmod glock_i2c
+	[ "$dev_loaded" = 1 ] && rmmod i2c_dev 2>/dev/null
+	[ "$stub_loaded" = 1 ] && rmmod i2c_stub
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -87,8 +90,9 @@ bus=
 for a in /sys/class/i2c-adapter/i2c-*; do
 	[ "$(cat "$a/name" 2>/dev/null)" = "SMBus stub driver" ] && bus=${a##*/i2c-}
 done
-[ $stub_loaded = 1 ] && [ -n "$bus" ] ||
+if [ $stub_loaded != 1 ] || [ -z "$bus" ]; then
 	bail "i2c-stub loaded with chip 0x50 and its adapter found"
+fi
 ok "i2c-stub loaded, its adapter is i2c-$bus"
 # devtmpfs creates the node; make it by hand if it is not there.
 if ! wait_for 5 test -c "/dev/i2c-$bus"; then
