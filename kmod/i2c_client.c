@@ -125,9 +125,9 @@ static void glock_i2c_report_busy(struct glock_i2c *gi, unsigned int ms)
  * be in the middle of a sequence. Re-establish everything a sequence relies
  * on before the first transfer:
  *
- *  1. the bus: where the adapter can recover it (clock out a stuck slave,
- *     then STOP), do so, under the adapter lock (glock first, adapter lock
- *     inside, as everywhere in this file);
+ *  1. the bus: where the (root) adapter can recover it (clock out a stuck
+ *     slave, then STOP), do so, under the adapter lock (glock first,
+ *     adapter lock inside, as everywhere in this file);
  *  2. the chip: this driver relies on the register pointer, so set it to a
  *     known value; that write also proves the chip answers again.
  *
@@ -138,11 +138,15 @@ static void glock_i2c_report_busy(struct glock_i2c *gi, unsigned int ms)
 static int glock_i2c_recover(struct glock_i2c *gi)
 {
 	struct i2c_client *client = gi->client;
-	struct i2c_adapter *adap = client->adapter;
+	struct i2c_adapter *adap = client->adapter, *parent;
 	bool bus_recovered = false;
 	int ret;
 
 	atomic_long_inc(&gi->abandons);
+
+	/* Behind a mux, the controller that can recover the wire is the root. */
+	while ((parent = i2c_parent_is_i2c_adapter(adap)))
+		adap = parent;
 
 	if (adap->bus_recovery_info) {
 		i2c_lock_bus(adap, I2C_LOCK_ROOT_ADAPTER);
