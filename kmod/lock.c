@@ -673,8 +673,10 @@ void glock_snapshot(struct glock_owner *owner, const char *name, u32 len,
 			continue;
 		if (ref->owner->kernel)
 			snap->st.result |= GLOCK_R_KERNEL;
-		snap->holder = get_pid(ref->pid);
-		snap->st.holder_pid = pid_nr(ref->pid);
+		/* Once the taker has exited its number may name another. */
+		if (ref->pid && pid_has_task(ref->pid, PIDTYPE_TGID))
+			snap->holder = get_pid(ref->pid);
+		snap->st.holder_pid = pid_nr(snap->holder);
 		strscpy(snap->st.holder_comm, ref->comm,
 			sizeof(snap->st.holder_comm));
 	}
