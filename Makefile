@@ -41,6 +41,7 @@ check: deps
 	selftests/vm/run.sh check
 
 check-debug: deps
+	$(MAKE) all
 	scripts/debug-kernel.sh
 	selftests/vm/run.sh --debug-kernel check
 
