@@ -127,6 +127,11 @@ TEST_F(wait, no_barging_at_handoff)
 			  st.owner_pid);
 		ASSERT_EQ(0, gt_child_unlock(&self->c[0], x));
 	}
+	/* Control: with nobody queued the same unlock + try does succeed. */
+	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, gt_unlock(self->fd, x));
+	EXPECT_EQ(0, gt_trylock(fd2, x, GLOCK_EXCLUSIVE));
+	EXPECT_EQ(0, gt_unlock(fd2, x));
 	close(fd2);
 }
 
