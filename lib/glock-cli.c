@@ -77,6 +77,7 @@ static const char usage_trace[] =
 "  -u, --update SEC    polling period (default 0.5)\n";
 
 static const char *cur_usage = usage_main;
+static volatile sig_atomic_t got_signal;	/* hold: the signal that ends it */
 
 /* Common options, recognised by every command. */
 #define COMMON_LONGOPTS \
@@ -169,6 +170,8 @@ static void acquire(struct glock_dev *dev, const char *name, unsigned int mode,
 			die(notobt_code, "%s: busy%s%s%s", name,
 			    who[0] ? " (held by " : "", who, who[0] ? ")" : "");
 		}
+		if (err == EINTR && got_signal)
+			exit(128 + got_signal);	/* stopped while waiting */
 		errno = err;
 		die_errno(EXIT_ERROR, "%s", name);
 	}
@@ -262,6 +265,11 @@ static int run_child(char **cmd)
 	return WEXITSTATUS(status);
 }
 
+static void note_signal(int sig)
+{
+	got_signal = sig;
+}
+
 static int cmd_hold(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -271,6 +279,7 @@ static int cmd_hold(int argc, char **argv)
 		COMMON_LONGOPTS, { 0 }
 	};
 	unsigned int mode = GLOCK_EXCLUSIVE;
+	struct sigaction sa = { .sa_handler = note_signal };
 	double timeout = -1, duration = -1;
 	int c, npos = 0, rest;
 	struct glock_dev *dev;
@@ -297,16 +306,25 @@ static int cmd_hold(int argc, char **argv)
 		usage_error("hold: missing lock name");
 	check_name(pos[0]);
 
-	/* Block the ending signals first so that none is lost. */
+	/*
+	 * A signal while waiting ends the wait (EINTR, nothing held); one that
+	 * comes just after the grant is remembered by the handler, so that the
+	 * lock is always released by unlock, never abandoned by the signal.
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
 	dev = open_dev();
 	acquire(dev, pos[0], mode, timeout, EXIT_NOTOBT);
-	if (duration >= 0) {
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (got_signal) {
+		/* already asked to stop */
+	} else if (duration >= 0) {
 		ts.tv_sec = (time_t)duration;
 		ts.tv_nsec = (long)((duration - ts.tv_sec) * 1e9);
 		while (sigtimedwait(&set, NULL, &ts) < 0 && errno == EINTR)
