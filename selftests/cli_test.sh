@@ -103,6 +103,15 @@ check "try (-t 0) on a held lock: exit 1, busy" \
 g run "$L" -t 0 -E 42 -- true; check "-E sets the not-obtained status" test $rc = 42
 g hold "$L" -t 0.1; check "hold -t on a held lock: exit 1" test $rc = 1
 
+"$GLOCK" hold "$L" & waiter=$!
+bg+=("$waiter")
+wait_for '[ "$(json_field "$L" waiters)" = 1 ]'
+kill -TERM "$waiter"
+wait "$waiter"
+st=$?
+check "SIGTERM ends a waiting hold (128+15)" test "$st" = 143
+check "and leaves nothing queued" test "$(json_field "$L" waiters)" = 0
+
 g state "$L"
 check "state (human) says exclusive and the pid" \
 	grep -q "$L: exclusive, held by pid $holder" "$tmp/out"
