@@ -320,6 +320,8 @@ static int cmd_hold(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 
 	dev = open_dev();
+	if (got_signal)
+		exit(128 + got_signal);
 	acquire(dev, pos[0], mode, timeout, EXIT_NOTOBT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if (got_signal) {

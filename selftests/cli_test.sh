@@ -238,6 +238,56 @@ check "trace (all locks, debugfs) shows the lock come and go" \
 	bash -c "grep -q '$L: exclusive' $tmp/trace2 && grep -q '$L: free' $tmp/trace2"
 diag "$tmp/trace2"
 
+# --- make install DESTDIR=..., then a program built with pkg-config ------
+lib=$here/../lib
+if command -v cc >/dev/null && command -v pkg-config >/dev/null &&
+   make -s -q -C "$lib" all 2>/dev/null; then
+	dest=$tmp/inst
+	if make -s -C "$lib" install DESTDIR="$dest" PREFIX=/usr/local \
+		>"$tmp/install.log" 2>&1; then
+		ok "make install DESTDIR=..."
+	else
+		nok "make install DESTDIR=..."
+		diag "$tmp/install.log"
+	fi
+	cat >"$tmp/prog.c" <<EOF
+#include <errno.h>
+#include <stdio.h>
+#include <glock.h>
+int main(void)
+{
+	struct glock_dev *g = glock_open();
+	unsigned int res = 0;
+
+	if (!g || glock_lock(g, "$L", GLOCK_EXCLUSIVE, GLOCK_MSEC(500), &res) != 1)
+		return fprintf(stderr, "%s\\n", glock_strerror(errno)), 1;
+	printf("depth-after-unlock=%d\\n", glock_unlock(g, "$L"));
+	glock_close(g);
+	return 0;
+}
+EOF
+	flags=$(PKG_CONFIG_SYSROOT_DIR=$dest \
+		PKG_CONFIG_PATH=$dest/usr/local/lib/pkgconfig \
+		pkg-config --cflags --libs glock)
+	if cc -Wall -Wextra -o "$tmp/prog" "$tmp/prog.c" $flags 2>"$tmp/cc.err" &&
+	   LD_LIBRARY_PATH=$dest/usr/local/lib "$tmp/prog" >"$tmp/prog.out" 2>&1 &&
+	   grep -q "depth-after-unlock=0" "$tmp/prog.out"; then
+		ok "a program built with pkg-config --cflags --libs glock works"
+	else
+		nok "a program built with pkg-config --cflags --libs glock works"
+		diag "$tmp/cc.err" "$tmp/prog.out"
+	fi
+	check "the installed CLI, headers and man pages are there" \
+		test -x "$dest/usr/local/bin/glock" -a \
+		     -f "$dest/usr/local/share/man/man3/glock_lock.3" -a \
+		     -f "$dest/usr/local/include/linux/glock.h"
+	check "the installed Python package imports" env \
+		PYTHONPATH="$(ls -d "$dest"/usr/local/lib/python3*/*-packages)" \
+		python3 -c "import glock.compat; assert glock.__file__.startswith('$dest')"
+else
+	ok "make install # SKIP no cc/pkg-config, or lib/ not built"
+fi
+
 check "nothing left held" is_mode "$L" free
 echo "1..$n"
 [ $failures = 0 ]
