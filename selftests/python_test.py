@@ -95,7 +95,7 @@ def timeout_returns_false_within_tolerance():
     t0 = time.monotonic()
     assert lk.acquire(timeout=0.3) is False
     dt = time.monotonic() - t0
-    assert 0.3 <= dt < 3.0, dt
+    assert 0.3 <= dt < 10.0, dt
     assert lk.acquire(timeout=0) is False
     assert lk.acquire(blocking=False) is False
     kill9(p)
@@ -116,7 +116,7 @@ def context_manager_raises_timeouterror():
         assert e.errno == errno.ETIMEDOUT, e
         assert e.filename == NAME
     dt = time.monotonic() - t0
-    assert 0.2 <= dt < 3.0, dt
+    assert 0.2 <= dt < 10.0, dt
     try:
         with glock.Lock(NAME, timeout=0):
             raise AssertionError("got a held lock")
@@ -138,7 +138,7 @@ def abandoned_after_sigkill():
     t0 = time.monotonic()
     with glock.Lock(NAME, timeout=5) as lk:
         assert lk.abandoned is True
-    assert time.monotonic() - t0 < 2.0
+    assert time.monotonic() - t0 < 5.0
     with glock.Lock(NAME, timeout=5) as lk:
         assert lk.abandoned is False, "the mark was delivered twice"
 
@@ -211,7 +211,7 @@ def compat_api_case_by_case():
     assert b.is_locked() is True and b.lock_value() == 0
     t0 = time.monotonic()
     assert b.get_lock(0.3) is False          # timeout in seconds
-    assert 0.3 <= time.monotonic() - t0 < 3.0
+    assert 0.3 <= time.monotonic() - t0 < 10.0
     assert b.get_lock(0) is False
     # Only the holder can unget: b's unget is extraneous and changes nothing.
     assert b.unget_lock() is False
@@ -288,7 +288,7 @@ def compat_crash_case():
     assert h.is_locked() is False, "still locked after the holder died"
     t0 = time.monotonic()
     assert h.get_lock(1) is True
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < 5.0
     assert h.abandoned is True
     assert h.unget_lock() is True
     h.close()
