@@ -974,7 +974,10 @@ static void contended(void)
 		}
 		printf("%-32s %12.0f %8.3f", ms[i]->name, ops[i], fair[i]);
 		print_ratio(ops[i], ops[0], 9);
-		printf(" %8.2f %8lu\n", mbyp[i], maxb[i]);
+		if (ms[i] == &m_ring)	/* fixed turns, not arrival order */
+			printf(" %8s %8s\n", "-", "-");
+		else
+			printf(" %8.2f %8lu\n", mbyp[i], maxb[i]);
 	}
 }
 
