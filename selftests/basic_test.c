@@ -312,6 +312,7 @@ TEST_F(basic, state_counts_waiters)
 	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
 	ASSERT_EQ(0, gt_child_send(&self->c[0], GT_OP_LOCK, x, GLOCK_SHARED,
 				   30 * GT_NSEC, 0));
+	ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 1));	/* c0 first */
 	ASSERT_EQ(0, gt_child_send(&self->c[1], GT_OP_LOCK, x,
 				   GLOCK_EXCLUSIVE, 30 * GT_NSEC, 0));
 	ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 2));

@@ -415,4 +415,53 @@ TEST_F(dbg, ipc_namespaces_are_told_apart)
 	close(newfd);
 }
 
+TEST_F(dbg, long_names_and_odd_comms_keep_the_syntax)
+{
+	char name[GLOCK_NAME_MAX + 1], key[GLOCK_NAME_MAX + 8], *buf, *rec;
+	char pid[16], v[64];
+	struct glock_lock lk;
+	int fd2;
+
+	/* 255 bytes, printed whole. */
+	memset(name, '~', GLOCK_NAME_MAX);
+	snprintf(name, 16, "gt-%d-", getpid());
+	name[strlen(name)] = '~';
+	name[GLOCK_NAME_MAX] = 0;
+	gt_fill_lock(&lk, name, GLOCK_NAME_MAX, GLOCK_EXCLUSIVE, 0, 0);
+	ASSERT_EQ(0, ioctl(self->fd, GLOCK_IOC_LOCK, &lk));
+	buf = gt_debugfs("locks");
+	ASSERT_NE(NULL, buf);
+	snprintf(key, sizeof(key), "name=%s", name);
+	rec = gt_find_rec(buf, "lock", 0, key, NULL);
+	EXPECT_NE(NULL, rec) TH_LOG("no record with the 255-byte name");
+	free(rec);
+	free(buf);
+	gt_fill_lock(&lk, name, GLOCK_NAME_MAX, 0, 0, 0);
+	ASSERT_EQ(0, ioctl(self->fd, GLOCK_IOC_UNLOCK, &lk));
+
+	/*
+	 * A comm is any 15 bytes, spaces and '=' included: it must not
+	 * split into extra tokens or forge keys.
+	 */
+	prctl(PR_SET_NAME, "gt x=1 y");
+	fd2 = gt_open();
+	prctl(PR_SET_NAME, "gt-dbg-main");
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, gt_lock(fd2, gt_name("comm"), GLOCK_EXCLUSIVE, 0));
+	rec = rec_for("locks", "holder", gt_name("comm"), 0, NULL);
+	ASSERT_NE(NULL, rec);
+	TH_LOG("%s", rec);
+	EXPECT_EQ(-1, gt_kv(rec, "x", v, sizeof(v)));
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	EXPECT_TRUE(kv_is(rec, "pid", pid));
+	EXPECT_EQ(1, gt_kv_num(rec, "depth"));
+	for (char *t = strchr(rec, ' '); t; t = strchr(t + 1, ' ')) {
+		char *next = strchr(t + 1, ' '), *eq = strchr(t + 1, '=');
+
+		EXPECT_TRUE(eq && (!next || eq < next)) TH_LOG("at '%s'", t);
+	}
+	free(rec);
+	close(fd2);
+}
+
 TEST_HARNESS_MAIN

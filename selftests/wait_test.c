@@ -219,7 +219,7 @@ TEST_F(wait, departed_head_lets_compatible_waiters_in)
 	ASSERT_EQ(0, gt_child_start(&self->c[1], -1, "gt-behind"));
 	ASSERT_EQ(0, gt_child_start(&self->c[2], -1, "gt-behind2"));
 	ASSERT_EQ(0, gt_child_send(&self->c[0], GT_OP_LOCK, x,
-				   GLOCK_EXCLUSIVE, 500 * GT_MSEC, 0));
+				   GLOCK_EXCLUSIVE, 2 * GT_NSEC, 0));
 	ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 1));
 	ASSERT_EQ(0, gt_child_send(&self->c[1], GT_OP_LOCK, x, GLOCK_SHARED,
 				   30 * GT_NSEC, 0));
@@ -457,6 +457,28 @@ TEST_F(wait, killed_waiter_leaves_queue)
 	EXPECT_EQ(1, st.holders);
 	EXPECT_EQ(0, st.result);
 	ASSERT_EQ(0, gt_unlock(self->fd, x));
+}
+
+TEST_F(wait, huge_timeouts_do_not_overflow)
+{
+	const char *x = gt_name("huge");
+	static const uint32_t flags[] = { 0, GLOCK_F_ABSTIME };
+	struct gt_rep rp;
+
+	ASSERT_EQ(0, gt_child_start(&self->c[0], -1, "gt-waiter"));
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
+		ASSERT_EQ(0, gt_child_send(&self->c[0], GT_OP_LOCK, x,
+					   GLOCK_EXCLUSIVE, INT64_MAX,
+					   flags[i]));
+		ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 1));
+		EXPECT_EQ(-1, gt_child_wait(&self->c[0], &rp, 300))
+			TH_LOG("INT64_MAX timeout ended: %d", rp.err);
+		ASSERT_EQ(0, gt_unlock(self->fd, x));
+		ASSERT_EQ(0, gt_child_wait(&self->c[0], &rp, GT_SOON_MS));
+		EXPECT_EQ(0, rp.ret);
+		ASSERT_EQ(0, gt_child_unlock(&self->c[0], x));
+	}
 }
 
 #define MANY 200
