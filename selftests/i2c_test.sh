@@ -170,7 +170,7 @@ check "the chip holds the pattern after the races" test "$("$helper" check "$bus
 echo "# t=${SECONDS}s"
 
 hold_out=$tmp/hold
-"$helper" hold "$bus" 4 >"$hold_out" &
+"$helper" hold "$bus" 8 >"$hold_out" &
 hpid=$!
 bgpids+=("$hpid")
 wait_for 10 grep -q '^held' "$hold_out"
@@ -184,11 +184,19 @@ check "driver read fails with ETIMEDOUT while user space holds i2c-$bus" \
 	test $rc = 2 -a "$(val error "$out")" = ETIMEDOUT
 check "it waited lock_timeout_ms, not less, not forever (${ms:-?} ms)" \
 	test "${ms:-0}" -ge 950 -a "${ms:-0}" -le 3000
-check "the timeouts counter counted it" test $(($(cat "$cdev/timeouts") - tmo0)) = 1
+echo 0 >$param
+out=$("$helper" kread "$attr" 0 16)
+echo 1000 >$param
+ms=$(val elapsed_ms "$out")
+check "with lock_timeout_ms=0 the driver tries once: ETIMEDOUT at once (${ms:-?} ms)" \
+	test "$(val error "$out")" = ETIMEDOUT -a "${ms:-9999}" -lt 500
+check "lock_timeout_ms refuses values above 60000" \
+	eval "! echo 60001 2>/dev/null >$param && test \"\$(cat $param)\" = 1000"
+check "the timeouts counter counted both" test $(($(cat "$cdev/timeouts") - tmo0)) = 2
 msgs1=$(kmsgs "i2c-$bus busy: not obtained within 1000 ms, held by pid $hpid (i2c_helper)")
-dmesg | grep -F "i2c-$bus busy" | tail -n 1 | diag
+dmesg | grep -F "i2c-$bus busy" | tail -n 2 | diag
 check "the log names the holder (pid $hpid, i2c_helper)" test $((msgs1 - msgs0)) = 1
-wait_for 10 grep -q '^released' "$hold_out"
+wait_for 15 grep -q '^released' "$hold_out"
 wait "$hpid"
 rc=$?
 check "the holder released i2c-$bus" test $rc = 0
