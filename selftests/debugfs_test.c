@@ -418,9 +418,11 @@ TEST_F(dbg, ipc_namespaces_are_told_apart)
 TEST_F(dbg, long_names_and_odd_comms_keep_the_syntax)
 {
 	char name[GLOCK_NAME_MAX + 1], key[GLOCK_NAME_MAX + 8], *buf, *rec;
-	char pid[16], v[64];
+	char pid[16], v[64], *orec;
 	struct glock_lock lk;
 	int fd2;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
 
 	/* 255 bytes, printed whole. */
 	memset(name, '~', GLOCK_NAME_MAX);
@@ -445,14 +447,21 @@ TEST_F(dbg, long_names_and_odd_comms_keep_the_syntax)
 	 */
 	prctl(PR_SET_NAME, "gt x=1 y");
 	fd2 = gt_open();
-	prctl(PR_SET_NAME, "gt-dbg-main");
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, gt_lock(fd2, gt_name("comm"), GLOCK_EXCLUSIVE, 0));
+	prctl(PR_SET_NAME, "gt-dbg-main");
 	rec = rec_for("locks", "holder", gt_name("comm"), 0, NULL);
 	ASSERT_NE(NULL, rec);
+	ASSERT_EQ(0, gt_kv(rec, "owner", v, sizeof(v)));
+	orec = owner_rec(v);
+	ASSERT_NE(NULL, orec);
+	TH_LOG("%s", orec);
+	EXPECT_EQ(-1, gt_kv(orec, "x", v, sizeof(v)));
+	EXPECT_TRUE(kv_is(orec, "pid", pid));
+	EXPECT_EQ(1, gt_kv_num(orec, "locks"));
+	free(orec);
 	TH_LOG("%s", rec);
 	EXPECT_EQ(-1, gt_kv(rec, "x", v, sizeof(v)));
-	snprintf(pid, sizeof(pid), "%d", getpid());
 	EXPECT_TRUE(kv_is(rec, "pid", pid));
 	EXPECT_EQ(1, gt_kv_num(rec, "depth"));
 	for (char *t = strchr(rec, ' '); t; t = strchr(t + 1, ' ')) {
