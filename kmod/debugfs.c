@@ -39,6 +39,7 @@ static const char *glock_kind(const struct glock_owner *owner)
 
 static void glock_show_obj(struct seq_file *m, struct glock_obj *obj, u64 now)
 {
+	u64 coarse = ktime_get_coarse_ns();
 	char word[GLOCK_COMM_LEN];
 	struct glock_waiter *w;
 	struct glock_ref *ref;
@@ -60,7 +61,7 @@ static void glock_show_obj(struct seq_file *m, struct glock_obj *obj, u64 now)
 			   obj->name, obj->ns_inum, ref->owner->id, glock_kind(ref->owner),
 			   pid_nr(ref->pid), glock_word(word, ref->comm),
 			   glock_mode_name(ref->mode), ref->depth,
-			   now - ref->since_ns);
+			   coarse - ref->since_ns);
 	}
 	list_for_each_entry(w, &obj->waiters, node)
 		seq_printf(m, "waiter lock=%s ipcns=%u owner=%llu kind=%s pid=%d comm=%s mode=%s waited_ns=%llu\n",

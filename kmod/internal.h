@@ -79,7 +79,7 @@ struct glock_obj {
 	u64 timeouts;
 	u64 abandons;
 	u64 wait_max_ns;
-	u64 hold_max_ns;
+	u64 hold_max_ns;	/* coarse clock: tick precision */
 
 	u32 name_len;
 	char name[GLOCK_NAME_MAX + 1];	/* NUL-terminated for printing */
@@ -99,7 +99,7 @@ struct glock_ref {
 	u32 mode;		/* held mode, valid while depth > 0 */
 	u32 depth;
 	u32 nwait;		/* this owner's requests queued on obj */
-	u64 since_ns;		/* when depth went 0 -> 1 */
+	u64 since_ns;		/* when depth went 0 -> 1, coarse clock */
 	struct pid *pid;	/* acquiring task's tgid; NULL for kernel */
 	char comm[GLOCK_COMM_LEN];
 };

@@ -312,7 +312,7 @@ static void glock_grant(struct glock_obj *obj, struct glock_ref *ref,
 		obj->mode = mode;
 		obj->acquired++;
 		ref->mode = mode;
-		ref->since_ns = ktime_get_ns();
+		ref->since_ns = ktime_get_coarse_ns();
 		ref->pid = get_pid(pid);
 		strscpy(ref->comm, comm, sizeof(ref->comm));
 		this_cpu_inc(glock_stats.acquired);
@@ -360,7 +360,7 @@ static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
 		return;
 
 	obj->hold_max_ns = max(obj->hold_max_ns,
-			       ktime_get_ns() - ref->since_ns);
+			       ktime_get_coarse_ns() - ref->since_ns);
 	if (!--obj->nholders)
 		obj->mode = 0;
 	if (abandon && ref->mode == GLOCK_EXCLUSIVE) {

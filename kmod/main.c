@@ -38,14 +38,14 @@ module_param_named(max_abandoned_marks, glock_max_abandoned_marks, uint, 0644);
 MODULE_PARM_DESC(max_abandoned_marks,
 		 "Abandoned marks kept on idle locks (oldest dropped beyond)");
 
-/* Copy in and check the name of a request. */
+/* Copy in the name of a request; the caller checks its bytes. */
 static int glock_get_name(char *buf, u64 uname, u32 len)
 {
 	if (!len || len > GLOCK_NAME_MAX)
 		return -EINVAL;
 	if (copy_from_user(buf, u64_to_user_ptr(uname), len))
 		return -EFAULT;
-	return glock_check_name(buf, len);
+	return 0;
 }
 
 /* The outputs of LOCK and UNLOCK, adjacent in struct glock_lock. */
@@ -77,14 +77,10 @@ static int glock_ioctl_lock(struct glock_owner *owner,
 		return -EFAULT;
 	if (memchr_inv(args.padding, 0, sizeof(args.padding)))
 		return -EINVAL;
-	ret = glock_get_name(name, args.name, args.name_len);
-	if (ret)
-		return ret;
-	ret = glock_check_args(name, args.name_len, args.mode, args.flags);
-	if (ret)
-		return ret;
-	/* Make sure the result can be written before anything changes. */
-	ret = glock_put_lock_out(uarg, 0, 0);
+	/* The result must be writable before anything changes. */
+	ret = glock_get_name(name, args.name, args.name_len) ?:
+	      glock_check_args(name, args.name_len, args.mode, args.flags) ?:
+	      glock_put_lock_out(uarg, 0, 0);
 	if (ret)
 		return ret;
 
@@ -113,10 +109,9 @@ static int glock_ioctl_unlock(struct glock_owner *owner,
 	    (args.mode && args.mode != GLOCK_EXCLUSIVE &&
 	     args.mode != GLOCK_SHARED))
 		return -EINVAL;
-	ret = glock_get_name(name, args.name, args.name_len);
-	if (ret)
-		return ret;
-	ret = glock_put_lock_out(uarg, 0, 0);
+	ret = glock_get_name(name, args.name, args.name_len) ?:
+	      glock_check_name(name, args.name_len) ?:
+	      glock_put_lock_out(uarg, 0, 0);
 	if (ret)
 		return ret;
 
@@ -138,7 +133,8 @@ static int glock_ioctl_state(struct glock_owner *owner,
 		return -EFAULT;
 	if (args.flags || memchr_inv(args.padding, 0, sizeof(args.padding)))
 		return -EINVAL;
-	ret = glock_get_name(name, args.name, args.name_len);
+	ret = glock_get_name(name, args.name, args.name_len) ?:
+	      glock_check_name(name, args.name_len);
 	if (ret)
 		return ret;
 
