@@ -266,6 +266,46 @@ TEST_F(lim, abandoned_mark_is_per_namespace)
 	close(newfd);
 }
 
+TEST_F(lim, failed_requests_give_their_slot_back)
+{
+	const int lim = 2;
+	long long locks0 = gt_stat("locks");
+	struct gt_rep rp;
+	int other = gt_open();
+
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, gt_child_start(&self->c[0], self->fd, "gt-sameowner"));
+	ASSERT_EQ(0, gt_param_set("max_locks_per_owner", lim));
+	ASSERT_EQ(0, gt_lock(other, nth(8), GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, gt_lock(self->fd, nth(0), GLOCK_EXCLUSIVE, 0));
+
+	/* Each way a request on nth(8) can fail, repeated past the limit. */
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(-1, gt_trylock(self->fd, nth(8), GLOCK_SHARED));
+		EXPECT_EQ(EAGAIN, errno);
+		EXPECT_EQ(-1, gt_lock(self->fd, nth(8), GLOCK_SHARED,
+				      10 * GT_MSEC));
+		EXPECT_EQ(ETIMEDOUT, errno);
+		/* A wait ended by a signal, in the process sharing the owner. */
+		ASSERT_EQ(0, gt_child_send(&self->c[0], GT_OP_LOCK, nth(8),
+					   GLOCK_EXCLUSIVE, -1, 0));
+		ASSERT_EQ(0, gt_wait_waiters(self->fd, nth(8), 1));
+		ASSERT_EQ(0, kill(self->c[0].pid, SIGUSR1));
+		ASSERT_EQ(0, gt_child_wait(&self->c[0], &rp, GT_SOON_MS));
+		EXPECT_EQ(EINTR, rp.err);
+	}
+	/* Still one free slot. */
+	EXPECT_EQ(0, gt_lock(self->fd, nth(1), GLOCK_EXCLUSIVE, 0));
+	EXPECT_EQ(-1, gt_lock(self->fd, nth(2), GLOCK_EXCLUSIVE, 0));
+	EXPECT_EQ(ENOLCK, errno);
+	EXPECT_EQ(0, gt_unlock(self->fd, nth(1)));
+	EXPECT_EQ(0, gt_unlock(self->fd, nth(0)));
+	EXPECT_EQ(0, gt_unlock(other, nth(8)));
+	close(other);
+	if (locks0 >= 0)
+		EXPECT_EQ(locks0, gt_stat("locks"));
+}
+
 static int reload_glock(void)
 {
 	char exe[512], path[600], *dir;

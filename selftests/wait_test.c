@@ -250,6 +250,23 @@ TEST_F(wait, departed_head_lets_compatible_waiters_in)
 	EXPECT_EQ(0, st.waiters);
 	EXPECT_EQ(0, st.result); /* a departed waiter marks nothing */
 	EXPECT_EQ(0, gt_child_unlock(&self->c[1], x));
+
+	/* And when a signal ends the head's wait. */
+	ASSERT_EQ(0, gt_child_send(&self->c[0], GT_OP_LOCK, x,
+				   GLOCK_EXCLUSIVE, -1, 0));
+	ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 1));
+	ASSERT_EQ(0, gt_child_send(&self->c[1], GT_OP_LOCK, x, GLOCK_SHARED,
+				   30 * GT_NSEC, 0));
+	ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 2));
+	ASSERT_EQ(0, kill(self->c[0].pid, SIGUSR1));
+	ASSERT_EQ(0, gt_child_wait(&self->c[0], &rp, GT_SOON_MS));
+	EXPECT_EQ(EINTR, rp.err);
+	ASSERT_EQ(0, gt_child_wait(&self->c[1], &rp, GT_SOON_MS));
+	EXPECT_EQ(0, rp.ret);
+	ASSERT_EQ(0, gt_state(self->fd, x, &st));
+	EXPECT_EQ(2, st.holders);
+	EXPECT_EQ(0, st.waiters);
+	EXPECT_EQ(0, gt_child_unlock(&self->c[1], x));
 	EXPECT_EQ(0, gt_unlock(self->fd, x));
 }
 
