@@ -699,6 +699,9 @@ static void list_table(const struct snapshot *s)
 			continue;
 		holders_text(s, i, "holder", "held_ns", held, sizeof(held));
 		holders_text(s, i, "waiter", "waited_ns", wait, sizeof(wait));
+		if (!held[0] && rec_get(r, "dead_pid"))
+			snprintf(held, sizeof(held), "(pid %s died holding it)",
+				 rec_get(r, "dead_pid"));
 		printf("%-*s %-9s %3s %3s %-9s %s%s%s\n", w,
 		       rec_get(r, "name") ?: "?", rec_get(r, "mode") ?: "?",
 		       rec_get(r, "holders") ?: "?", rec_get(r, "waiters") ?: "?",

@@ -148,6 +148,9 @@ kill -KILL "$holder"
 wait "$holder" 2>/dev/null
 check "SIGKILL of the holder frees the lock" is_mode "$L" free
 check "and leaves an abandoned mark" test "$(json_field "$L" abandoned)" = True
+g list
+check "list names the dead holder" grep -Eq "^$L +free .*yes +\(pid $holder died holding it\)" "$tmp/out"
+diag "$tmp/out"
 g run "$L" -t 5 -- true
 check "the next run gets it (exit 0) and says abandoned" \
 	bash -c "[ $rc = 0 ] && grep -q '$L: acquired, but abandoned' $tmp/err"
