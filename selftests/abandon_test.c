@@ -402,6 +402,62 @@ TEST_F(ab, scm_rights_shares_the_owner)
 	close(sv[0]);
 }
 
+TEST_F(ab, mark_goes_to_first_of_a_shared_batch_only)
+{
+	const char *x = gt_name("batchmark");
+	struct gt_rep r1, r2;
+
+	ASSERT_EQ(0, gt_child_start(&self->c[0], -1, "gt-victim"));
+	ASSERT_EQ(0, gt_child_start(&self->c[1], -1, "gt-s1"));
+	ASSERT_EQ(0, gt_child_start(&self->c[2], -1, "gt-s2"));
+	ASSERT_EQ(0, gt_child_lock(&self->c[0], x, GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, gt_child_send(&self->c[1], GT_OP_LOCK, x, GLOCK_SHARED,
+				   30 * GT_NSEC, 0));
+	ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 1));
+	ASSERT_EQ(0, gt_child_send(&self->c[2], GT_OP_LOCK, x, GLOCK_SHARED,
+				   30 * GT_NSEC, 0));
+	ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 2));
+	gt_child_kill(&self->c[0]);
+	ASSERT_EQ(0, gt_child_wait(&self->c[1], &r1, GT_SOON_MS));
+	ASSERT_EQ(0, gt_child_wait(&self->c[2], &r2, GT_SOON_MS));
+	EXPECT_EQ(0, r1.ret);
+	EXPECT_EQ(0, r2.ret);
+	/* Once: the head of the queue is the next to acquire. */
+	EXPECT_EQ(GLOCK_R_ABANDONED, r1.result);
+	EXPECT_EQ(0, r2.result);
+	ASSERT_EQ(0, gt_child_unlock(&self->c[1], x));
+	ASSERT_EQ(0, gt_child_unlock(&self->c[2], x));
+	EXPECT_EQ(0, consume(self->fd, x));
+}
+
+TEST_F(ab, owner_in_flight_over_scm_rights_stays_alive)
+{
+	const char *x = gt_name("inflight");
+	struct glock_state st;
+	int sv[2], fd2 = gt_open(), got;
+
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, gt_lock(fd2, x, GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, send_fd(sv[0], fd2));
+	/* Our only descriptor is gone; the file is in the socket. */
+	ASSERT_EQ(0, close(fd2));
+	ASSERT_EQ(0, gt_state(self->fd, x, &st));
+	EXPECT_EQ(1, st.holders);
+	EXPECT_EQ(0, st.result);
+	got = recv_fd(sv[1]);
+	ASSERT_LE(0, got);
+	ASSERT_EQ(0, gt_state(got, x, &st));
+	EXPECT_EQ(1, st.depth);
+	EXPECT_EQ(0, gt_unlock(got, x));
+	close(got);
+	ASSERT_EQ(0, gt_state(self->fd, x, &st));
+	EXPECT_EQ(0, st.holders);
+	EXPECT_EQ(0, st.result);	/* unlocked before the last close */
+	close(sv[0]);
+	close(sv[1]);
+}
+
 TEST_F(ab, owner_ends_at_last_close_only)
 {
 	const char *x = gt_name("lastclose");
