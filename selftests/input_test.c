@@ -81,7 +81,7 @@ TEST_F(in, name_length_limits)
 	snprintf(name, sizeof(name), "gt-%d-", getpid());
 	name[strlen(name)] = 'n';
 
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
 		const char *p = good[i] < 16 ? "LK" : name;
 
 		ASSERT_EQ(0, raw_lock(self->fd, p, good[i], GLOCK_EXCLUSIVE,
@@ -90,7 +90,7 @@ TEST_F(in, name_length_limits)
 		EXPECT_EQ(1, st.depth);
 		EXPECT_EQ(0, raw_unlock(self->fd, p, good[i]));
 	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		gt_fill_lock(&lk, name, 0, GLOCK_EXCLUSIVE, 0, 0);
 		lk.name_len = bad[i];
 		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_LOCK, &lk));
@@ -161,7 +161,7 @@ TEST_F(in, bad_pointers_are_efault)
 	struct glock_lock lk;
 
 	memcpy(edge, "gtEF", 4);
-	for (size_t i = 0; i < sizeof(holes) / sizeof(holes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(holes); i++) {
 		EXPECT_EQ(-1, raw_lock(self->fd, holes[i], 8,
 				       GLOCK_EXCLUSIVE, 0, 0));
 		EXPECT_EQ(EFAULT, errno) TH_LOG("name %p", holes[i]);
@@ -274,7 +274,7 @@ TEST_F(in, unknown_flags_and_bad_modes_are_einval)
 		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_LOCK, &lk));
 		EXPECT_EQ(EINVAL, errno);
 	}
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
 		for (int tmo = -1; tmo <= 1; tmo++) {
 			gt_fill_lock(&lk, x, strlen(x), modes[i],
 				     tmo * GT_MSEC, 0);
@@ -346,7 +346,7 @@ TEST_F(in, unknown_ioctls_are_enotty)
 
 	gt_fill_lock(&lk, "gtENOTTY", 8, GLOCK_EXCLUSIVE, 0, 0);
 	memcpy(big, &lk, sizeof(lk));
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
 		EXPECT_EQ(-1, ioctl(self->fd, cmds[i], big));
 		EXPECT_EQ(ENOTTY, errno) TH_LOG("cmd %#lx", cmds[i]);
 	}
@@ -408,13 +408,28 @@ TEST_F(in, nothing_changes_on_error)
 	for (int k = 0; k < 8; k++) {
 		gt_fill_lock(&lk, x, strlen(x), GLOCK_EXCLUSIVE, 0, 0);
 		switch (k) {
-		case 0: lk.padding[6] = 1; break;
-		case 1: lk.flags = 2; break;
-		case 2: lk.mode = 7; break;
-		case 3: lk.mode = GLOCK_SHARED; break;	/* EDEADLK */
-		case 4: lk.name_len = 0; break;
-		case 5: lk.name = 8; break;
-		default: lk.timeout_ns = 5; lk.mode = GLOCK_SHARED; break;
+		case 0:
+			lk.padding[6] = 1;
+			break;
+		case 1:
+			lk.flags = 2;
+			break;
+		case 2:
+			lk.mode = 7;
+			break;
+		case 3:
+			lk.mode = GLOCK_SHARED;	/* EDEADLK */
+			break;
+		case 4:
+			lk.name_len = 0;
+			break;
+		case 5:
+			lk.name = 8;
+			break;
+		default:
+			lk.timeout_ns = 5;
+			lk.mode = GLOCK_SHARED;
+			break;
 		}
 		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_LOCK, &lk));
 		ASSERT_EQ(0, gt_state(self->fd, x, &st));
@@ -424,13 +439,27 @@ TEST_F(in, nothing_changes_on_error)
 
 		gt_fill_lock(&lk, x, strlen(x), 0, 0, 0);
 		switch (k) {
-		case 0: lk.padding[0] = 1; break;
-		case 1: lk.flags = GLOCK_F_ABSTIME; break;
-		case 2: lk.mode = GLOCK_SHARED; break;
-		case 3: lk.timeout_ns = 1; break;
-		case 4: lk.name_len = 256; break;
-		case 5: lk.name = 8; break;
-		default: lk.mode = 9; break;
+		case 0:
+			lk.padding[0] = 1;
+			break;
+		case 1:
+			lk.flags = GLOCK_F_ABSTIME;
+			break;
+		case 2:
+			lk.mode = GLOCK_SHARED;
+			break;
+		case 3:
+			lk.timeout_ns = 1;
+			break;
+		case 4:
+			lk.name_len = 256;
+			break;
+		case 5:
+			lk.name = 8;
+			break;
+		default:
+			lk.mode = 9;
+			break;
 		}
 		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_UNLOCK, &lk));
 		ASSERT_EQ(0, gt_state(self->fd, x, &st));
