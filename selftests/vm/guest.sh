@@ -32,9 +32,9 @@ write_counts() {
 }
 
 # Lines of the kernel log that mean something went wrong in the kernel.
-# kmemleak's own start-up lines are not findings.
+# The start-up lines of kmemleak and RCU-lockdep are not findings.
 splat_re='WARNING:|BUG:|Oops|lockdep|possible circular|KASAN|UBSAN|kmemleak|general protection|Call Trace'
-benign_re='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)'
+benign_re='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)|RCU lockdep checking is enabled'
 kernel_splats() {
 	dmesg | grep -E -- "$splat_re" | grep -Ev -- "$benign_re"
 }

@@ -110,7 +110,7 @@ fi
 
 # The console survives a panic, the guest's own dmesg check does not.
 splat_re='WARNING:|BUG:|Oops|lockdep|possible circular|KASAN|UBSAN|general protection|Call Trace|Kernel panic|unreferenced object'
-benign_re='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)'
+benign_re='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)|RCU lockdep checking is enabled'
 splats=$(grep -aE -- "$splat_re" "$results/console.log" 2>/dev/null |
 	grep -avE -- "$benign_re")
 
