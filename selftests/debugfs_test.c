@@ -470,6 +470,7 @@ TEST_F(dbg, long_names_and_odd_comms_keep_the_syntax)
 		EXPECT_TRUE(eq && (!next || eq < next)) TH_LOG("at '%s'", t);
 	}
 	free(rec);
+	EXPECT_EQ(0, gt_unlock(fd2, gt_name("comm")));
 	close(fd2);
 }
 
