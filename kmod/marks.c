@@ -59,12 +59,14 @@ void glock_mark_busy(struct glock_obj *obj)
 /* Drop the oldest marks beyond @max, counting them if @count. */
 static void glock_marks_shrink(unsigned int max, bool count)
 {
+	struct glock_bucket *b;
 	struct glock_obj *obj;
 
 	spin_lock(&glock_marks_lock);
 	while (glock_nmarks > max) {
 		obj = list_first_entry(&glock_marks, struct glock_obj, lru);
-		if (!spin_trylock(&obj->bucket->lock)) {
+		b = obj->bucket;	/* obj is freed below */
+		if (!spin_trylock(&b->lock)) {
 			/* Its owner is busy with it; let it finish. */
 			spin_unlock(&glock_marks_lock);
 			cpu_relax();
@@ -78,7 +80,7 @@ static void glock_marks_shrink(unsigned int max, bool count)
 			glock_marks_dropped++;
 		obj->abandoned = false;
 		glock_obj_free_idle(obj);
-		spin_unlock(&obj->bucket->lock);
+		spin_unlock(&b->lock);
 	}
 	spin_unlock(&glock_marks_lock);
 }
