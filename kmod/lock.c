@@ -693,6 +693,7 @@ out:
  */
 void glock_release_all(struct glock_owner *owner)
 {
+	struct glock_bucket *b;
 	struct glock_ref *ref;
 	struct glock_obj *obj;
 
@@ -705,14 +706,15 @@ void glock_release_all(struct glock_owner *owner)
 		if (!ref)
 			break;
 		obj = ref->obj;
-		spin_lock(&obj->bucket->lock);
+		b = obj->bucket;	/* obj may be freed below */
+		spin_lock(&b->lock);
 		if (WARN_ON_ONCE(ref->nwait))
 			ref->nwait = 0;
 		if (ref->depth)
 			glock_drop(obj, ref, true, true);
 		glock_ref_put(ref);
 		glock_obj_put(owner, obj);
-		spin_unlock(&obj->bucket->lock);
+		spin_unlock(&b->lock);
 	}
 	glock_marks_trim();
 }
