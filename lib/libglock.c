@@ -102,23 +102,30 @@ static int set_name(const char *name, __u64 *ptr, __u32 *len)
 	return 0;
 }
 
-static int do_lock(struct glock_dev *dev, const char *name, unsigned int mode,
-		   int64_t timeout_ns, unsigned int flags,
-		   unsigned int *result)
+/* Issue LOCK or UNLOCK with @req's other fields already set. */
+static int lock_ioctl(struct glock_dev *dev, const char *name,
+		      unsigned long cmd, struct glock_lock *req)
 {
-	struct glock_lock req;
-
 	if (!dev) {
 		errno = EINVAL;
 		return -1;
 	}
-	memset(&req, 0, sizeof(req));
-	if (set_name(name, &req.name, &req.name_len))
+	if (set_name(name, &req->name, &req->name_len))
 		return -1;
-	req.mode = mode;
-	req.timeout_ns = timeout_ns;
-	req.flags = flags;
-	if (ioctl(dev->fd, GLOCK_IOC_LOCK, &req) < 0)
+	return ioctl(dev->fd, cmd, req) < 0 ? -1 : 0;
+}
+
+static int do_lock(struct glock_dev *dev, const char *name, unsigned int mode,
+		   int64_t timeout_ns, unsigned int flags,
+		   unsigned int *result)
+{
+	struct glock_lock req = {
+		.mode = mode,
+		.timeout_ns = timeout_ns,
+		.flags = flags,
+	};
+
+	if (lock_ioctl(dev, name, GLOCK_IOC_LOCK, &req))
 		return -1;
 	if (result)
 		*result = req.result;
@@ -147,16 +154,9 @@ GLOCK_API int glock_trylock(struct glock_dev *dev, const char *name,
 
 GLOCK_API int glock_unlock(struct glock_dev *dev, const char *name)
 {
-	struct glock_lock req;
+	struct glock_lock req = { 0 };
 
-	if (!dev) {
-		errno = EINVAL;
-		return -1;
-	}
-	memset(&req, 0, sizeof(req));
-	if (set_name(name, &req.name, &req.name_len))
-		return -1;
-	if (ioctl(dev->fd, GLOCK_IOC_UNLOCK, &req) < 0)
+	if (lock_ioctl(dev, name, GLOCK_IOC_UNLOCK, &req))
 		return -1;
 	return req.depth;
 }
