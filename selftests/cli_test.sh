@@ -162,7 +162,10 @@ check "the mark is delivered once" test "$(json_field "$L" abandoned)" = False
 runner=$!
 bg+=("$runner")
 wait_for "is_mode $L exclusive"
-child=$(cat /proc/"$runner"/task/"$runner"/children 2>/dev/null | awk '{print $1}')
+# glock forks the command only after it holds the lock: wait for the child.
+children() { cat /proc/"$runner"/task/"$runner"/children 2>/dev/null; }
+wait_for '[ -n "$(children)" ]'
+child=$(children | awk '{print $1}')
 if [ -n "$child" ]; then
 	kill -KILL "$child"
 	wait "$runner"
