@@ -15,6 +15,7 @@ PKGS=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
       cpio kmod build-essential python3 sparse linux-source-6.1 bc flex bison
       libelf-dev libssl-dev dwarves file python3-argcomplete
       python3-pkg-resources python3-requests gcc-multilib g++ i2c-tools
+      procps
       xz-utils rsync)
 VNG_VERSION=1.35-1
 SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz

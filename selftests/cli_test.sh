@@ -163,7 +163,8 @@ runner=$!
 bg+=("$runner")
 wait_for "is_mode $L exclusive"
 # glock forks the command only after it holds the lock: wait for the child.
-children() { cat /proc/"$runner"/task/"$runner"/children 2>/dev/null; }
+# (pgrep, not /proc/PID/task/PID/children: CONFIG_PROC_CHILDREN is optional.)
+children() { pgrep -P "$runner"; }
 wait_for '[ -n "$(children)" ]'
 child=$(children | awk '{print $1}')
 if [ -n "$child" ]; then

@@ -11,7 +11,8 @@
 # --debug-kernel boots the lockdep/KASAN/kmemleak kernel of
 # scripts/debug-kernel.sh, with the modules rebuilt against it out of place.
 # Environment: KVER (Debian kernel to boot), CACHE, VM_TIMEOUT (s, 1500),
-# VM_MEMORY (2G), VM_CPUS (2), GLOCK_TEST_TIMEOUT (s per test, 600).
+# VM_MEMORY (2G), VM_CPUS (2), GLOCK_TEST_TIMEOUT (s per test, 600),
+# GLOCK_TESTS (glob: run only the test programs whose names match).
 set -uo pipefail
 
 usage() { echo "usage: $0 [--debug-kernel] check|demo|bench" >&2; exit 2; }
@@ -81,8 +82,8 @@ fi
 # vng mounts a --rwdir only inside one of its guest overlays (/tmp, ...),
 # so the results directory has a fixed guest path of its own.
 guest_results=/tmp/glock-results
-guest_cmd=$(printf 'GLOCK_KMOD_DIR=%q GLOCK_TEST_TIMEOUT=%q %q %q %q' \
-	"$kmod_dir" "${GLOCK_TEST_TIMEOUT:-600}" \
+guest_cmd=$(printf 'GLOCK_KMOD_DIR=%q GLOCK_TEST_TIMEOUT=%q GLOCK_TESTS=%q %q %q %q' \
+	"$kmod_dir" "${GLOCK_TEST_TIMEOUT:-600}" "${GLOCK_TESTS:-*}" \
 	"$repo/selftests/vm/guest.sh" "$mode" "$guest_results")
 
 say "booting $kernel (TCG, ${VM_CPUS:-2} CPUs, ${VM_MEMORY:-2G}); results in $results"
