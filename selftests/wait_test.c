@@ -373,25 +373,39 @@ TEST_F(wait, absolute_deadline_in_past_is_a_try)
 	EXPECT_EQ(0, gt_unlock(self->fd, x));
 }
 
-TEST_F(wait, negative_timeout_waits_forever)
+/*
+ * With @fd holding @x, @c asks for it with @timeout_ns, first relative, then
+ * GLOCK_F_ABSTIME: each time it must still be waiting after 500 ms and be
+ * granted when @fd releases.
+ */
+static void waits_until_released(struct __test_metadata *_metadata, int fd,
+				 struct gt_child *c, const char *x,
+				 int64_t timeout_ns)
 {
-	const char *x = gt_name("forever");
 	static const uint32_t flags[] = { 0, GLOCK_F_ABSTIME };
 	struct gt_rep rp;
 
-	ASSERT_EQ(0, gt_child_start(&self->c[0], -1, "gt-waiter"));
 	for (int i = 0; i < 2; i++) {
-		ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
-		ASSERT_EQ(0, gt_child_send(&self->c[0], GT_OP_LOCK, x,
-					   GLOCK_EXCLUSIVE, -1, flags[i]));
-		ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 1));
-		/* Not a deadline in the past, not a try: still waiting. */
-		EXPECT_EQ(-1, gt_child_wait(&self->c[0], &rp, 500));
-		ASSERT_EQ(0, gt_unlock(self->fd, x));
-		ASSERT_EQ(0, gt_child_wait(&self->c[0], &rp, GT_SOON_MS));
+		ASSERT_EQ(0, gt_lock(fd, x, GLOCK_EXCLUSIVE, 0));
+		ASSERT_EQ(0, gt_child_send(c, GT_OP_LOCK, x, GLOCK_EXCLUSIVE,
+					   timeout_ns, flags[i]));
+		ASSERT_EQ(0, gt_wait_waiters(fd, x, 1));
+		EXPECT_EQ(-1, gt_child_wait(c, &rp, 500))
+			TH_LOG("timeout %lld, flags %u: wait ended, errno %d",
+			       (long long)timeout_ns, flags[i], rp.err);
+		ASSERT_EQ(0, gt_unlock(fd, x));
+		ASSERT_EQ(0, gt_child_wait(c, &rp, GT_SOON_MS));
 		EXPECT_EQ(0, rp.ret);
-		ASSERT_EQ(0, gt_child_unlock(&self->c[0], x));
+		ASSERT_EQ(0, gt_child_unlock(c, x));
 	}
+}
+
+TEST_F(wait, negative_timeout_waits_forever)
+{
+	ASSERT_EQ(0, gt_child_start(&self->c[0], -1, "gt-waiter"));
+	/* Not a deadline in the past, not a try: still waiting. */
+	waits_until_released(_metadata, self->fd, &self->c[0],
+			     gt_name("forever"), -1);
 }
 
 TEST_F(wait, timed_wait_granted_before_deadline)
@@ -478,24 +492,9 @@ TEST_F(wait, killed_waiter_leaves_queue)
 
 TEST_F(wait, huge_timeouts_do_not_overflow)
 {
-	const char *x = gt_name("huge");
-	static const uint32_t flags[] = { 0, GLOCK_F_ABSTIME };
-	struct gt_rep rp;
-
 	ASSERT_EQ(0, gt_child_start(&self->c[0], -1, "gt-waiter"));
-	for (int i = 0; i < 2; i++) {
-		ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
-		ASSERT_EQ(0, gt_child_send(&self->c[0], GT_OP_LOCK, x,
-					   GLOCK_EXCLUSIVE, INT64_MAX,
-					   flags[i]));
-		ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 1));
-		EXPECT_EQ(-1, gt_child_wait(&self->c[0], &rp, 300))
-			TH_LOG("INT64_MAX timeout ended: %d", rp.err);
-		ASSERT_EQ(0, gt_unlock(self->fd, x));
-		ASSERT_EQ(0, gt_child_wait(&self->c[0], &rp, GT_SOON_MS));
-		EXPECT_EQ(0, rp.ret);
-		ASSERT_EQ(0, gt_child_unlock(&self->c[0], x));
-	}
+	waits_until_released(_metadata, self->fd, &self->c[0],
+			     gt_name("huge"), INT64_MAX);
 }
 
 #define MANY 200
