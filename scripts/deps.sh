@@ -38,7 +38,7 @@ apt_q() { $SUDO apt-get -q -y -o Dpkg::Use-Pty=0 "$@" </dev/null; }
 # --- Debian packages -------------------------------------------------------
 # One dpkg-query for all: packages never seen are simply not listed.
 installed=" $(dpkg-query -W -f='${Package}:${db:Status-Status} ' "${PKGS[@]}" \
-	2>/dev/null | tr ' ' '\n' | sed -n 's/:installed$//p' | tr '\n' ' ') "
+	2>/dev/null | tr ' ' '\n' | sed -n 's/:installed$//p' | tr '\n' ' ' || true) "
 missing=()
 for p in "${PKGS[@]}"; do
 	[[ $installed == *" $p "* ]] || missing+=("$p")

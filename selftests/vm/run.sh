@@ -86,6 +86,15 @@ guest_cmd=$(printf 'GLOCK_KMOD_DIR=%q GLOCK_TEST_TIMEOUT=%q GLOCK_TESTS=%q %q %q
 	"$kmod_dir" "${GLOCK_TEST_TIMEOUT:-600}" "${GLOCK_TESTS:-*}" \
 	"$repo/selftests/vm/guest.sh" "$mode" "$guest_results")
 
+# One guest at a time on this machine: TCG guests share two cores, and
+# several at once only make each one's timings meaningless.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/vm.lock"
+if ! flock -n 9; then
+	say "waiting for another guest on this machine to finish ($CACHE/vm.lock)"
+	flock 9
+fi
+
 say "booting $kernel (TCG, ${VM_CPUS:-2} CPUs, ${VM_MEMORY:-2G}); results in $results"
 t0=$(date +%s)
 # The guest's cwd is the host's: start from the repo. Its console (-v: boot
