@@ -4,32 +4,125 @@
  *
  * The wait-for graph has an edge from owner A to owner B when A has a
  * request queued on a lock that B holds, or that B is queued on ahead of A
- * (the queue is strict FIFO, so A is granted only after B). Edges appear
- * only when a request is queued, and every queueing happens under
- * glock_graph_lock right after this check; a hand-off turns "B is ahead of
- * A" into "B holds", which is the same edge. So checking at enqueue time,
- * under that lock, sees every cycle as it would form.
+ * and will be granted before A and not together with A: a shared request
+ * does not wait for the run of shared requests right ahead of it, which a
+ * hand-off grants in the same batch. Edges appear only when a request is
+ * queued, and every queueing happens under the graph lock right after this
+ * check; a hand-off turns "B is ahead of A" into "B holds", the same edge.
+ * The requester's own object may meanwhile be taken by an owner that did
+ * not queue (it was free): lock.c sees that by obj->gen and searches again.
  *
- * Locking: glock_graph_lock is held (it keeps every owner's ->waits stable
- * and owners alive: an ending owner passes through it before it is freed).
- * The requester's bucket lock is held too; other buckets are locked one at
- * a time, nested, while their object is read. The search is a breadth-first
- * walk using each owner's dd_node/dd_gen as queue link and visited mark.
+ * Bounded work: the search counts every ref and queued request it looks at
+ * and gives up after max_deadlock_steps, letting the request wait (as
+ * fs/locks.c does) and counting the truncation; a cycle found within the
+ * bound is always refused.
+ *
+ * Locking: the graph lock is a sleeping bit lock, so that a request waiting
+ * for it keeps its deadline and its signals; it keeps every owner alive (an
+ * ending owner passes through it) and the set of queued requests fixed, as
+ * only its holder queues. Requests may still *leave* at any time: an
+ * owner's waits are walked under that owner's wait_lock, which a leaving
+ * request takes to unlink itself. Each object is read under its bucket
+ * lock, one bucket at a time; no spinlock is held from one owner to the
+ * next. The search is breadth-first, with each owner's dd_node/dd_gen as
+ * queue link and visited mark (graph lock).
  */
+
+#include <linux/sched/signal.h>
+#include <linux/wait.h>
 
 #include "internal.h"
 
+static unsigned long glock_graph_bits;
+static DECLARE_WAIT_QUEUE_HEAD(glock_graph_wq);
 static u64 glock_dd_gen;
+
+static bool glock_graph_trylock(void)
+{
+	return !test_and_set_bit_lock(0, &glock_graph_bits);
+}
+
+static void glock_graph_assert_held(void)
+{
+	WARN_ON_ONCE(!test_bit(0, &glock_graph_bits));
+}
+
+/**
+ * glock_graph_lock() - take the graph lock before queueing a request
+ * @deadline: the request's absolute CLOCK_MONOTONIC deadline, or NULL
+ *
+ * Context: process context; sleeps interruptibly.
+ * Return: 0, -ETIMEDOUT once @deadline has passed, -EINTR on a signal.
+ */
+int glock_graph_lock(const ktime_t *deadline)
+{
+	ktime_t left;
+	long ret;
+
+	if (glock_graph_trylock())
+		return 0;
+	if (!deadline)
+		return wait_event_interruptible(glock_graph_wq,
+						glock_graph_trylock()) ?
+		       -EINTR : 0;
+	left = ktime_sub(*deadline, ktime_get());
+	if (ktime_to_ns(left) <= 0)
+		return -ETIMEDOUT;
+	ret = wait_event_interruptible_hrtimeout(glock_graph_wq,
+						 glock_graph_trylock(), left);
+	if (ret == -ETIME)
+		return -ETIMEDOUT;
+	return ret ? -EINTR : 0;
+}
+
+/**
+ * glock_graph_lock_sync() - wait for any cycle search in progress to end
+ *
+ * An ending owner calls this before it is freed: a search may have reached
+ * it through a hold it no longer has. The wait is bounded by one search.
+ *
+ * Context: process context; sleeps uninterruptibly.
+ */
+void glock_graph_lock_sync(void)
+{
+	wait_event(glock_graph_wq, glock_graph_trylock());
+	glock_graph_unlock();
+}
+
+/**
+ * glock_graph_unlock() - release the graph lock
+ */
+void glock_graph_unlock(void)
+{
+	clear_bit_unlock(0, &glock_graph_bits);
+	/* Orders the clear before the check for sleepers. */
+	smp_mb__after_atomic();
+	if (wq_has_sleeper(&glock_graph_wq))
+		wake_up(&glock_graph_wq);
+}
 
 struct glock_search {
 	struct glock_owner *me;
 	struct glock_obj *start;
 	struct list_head queue;
+	unsigned int steps;
+	unsigned int max_steps;
 	bool found;
+	bool truncated;
 };
+
+/* Count one unit of work; false once the budget is spent. */
+static bool glock_step(struct glock_search *s)
+{
+	if (s->steps++ < s->max_steps)
+		return true;
+	s->truncated = true;
+	return false;
+}
 
 static void glock_visit(struct glock_search *s, struct glock_owner *owner)
 {
+	glock_graph_assert_held();
 	if (owner == s->me) {
 		s->found = true;
 		return;
@@ -40,88 +133,125 @@ static void glock_visit(struct glock_search *s, struct glock_owner *owner)
 	list_add_tail(&owner->dd_node, &s->queue);
 }
 
+static bool glock_search_done(const struct glock_search *s)
+{
+	return s->found || s->truncated;
+}
+
 /*
- * Visit the owners that a request on @obj waits for: the holders, and the
- * owners queued ahead of @until (NULL: the whole queue, as for a request
- * about to be appended). Other requests of @self do not count.
+ * Visit the owners that a request in @mode on @obj waits for: the holders,
+ * and the owners queued ahead of @until (NULL: a request about to be
+ * appended) that are granted before it, not with it. Other requests of
+ * @self do not count.
  */
 static void glock_visit_blockers(struct glock_search *s, struct glock_obj *obj,
-				 struct glock_waiter *until,
+				 struct glock_waiter *until, u32 mode,
 				 struct glock_owner *self)
 {
-	struct glock_waiter *w;
+	struct glock_waiter *w, *last = NULL;
 	struct glock_ref *ref;
 
 	lockdep_assert_held(&obj->bucket->lock);
-	list_for_each_entry(ref, &obj->refs, obj_node)
+	list_for_each_entry(ref, &obj->refs, obj_node) {
+		if (!glock_step(s))
+			return;
 		if (ref->depth && ref->owner != self)
 			glock_visit(s, ref->owner);
+		if (s->found)
+			return;
+	}
+	/*
+	 * @last: the last request ahead that is granted before ours. For an
+	 * exclusive request, the one right ahead; for a shared one, the last
+	 * exclusive request ahead (the shared run after it comes with us).
+	 */
 	list_for_each_entry(w, &obj->waiters, node) {
 		if (w == until)
 			break;
+		if (!glock_step(s))
+			return;
+		if (mode == GLOCK_EXCLUSIVE || w->mode == GLOCK_EXCLUSIVE)
+			last = w;
+	}
+	if (!last)
+		return;
+	list_for_each_entry(w, &obj->waiters, node) {
+		if (!glock_step(s))
+			return;
 		if (w->ref->owner != self)
 			glock_visit(s, w->ref->owner);
+		if (s->found || w == last)
+			return;
 	}
 }
 
-/* Visit what @owner's request @w waits for; @held is already locked. */
-static void glock_visit_waiter(struct glock_search *s, struct glock_waiter *w,
-			       struct glock_owner *owner,
-			       struct glock_bucket *held)
+/* Visit what @owner's queued requests wait for. */
+static void glock_visit_owner(struct glock_search *s, struct glock_owner *owner)
 {
-	struct glock_bucket *b = w->obj->bucket;
+	struct glock_bucket *b;
+	struct glock_waiter *w;
 
-	/*
-	 * Everyone a request on the start object waits for was visited
-	 * first; going through it again would make a long queue quadratic.
-	 */
-	if (w->obj == s->start)
-		return;
-	/* A granted waiter still finishing holds, it does not wait. */
-	if (b == held) {
+	spin_lock(&owner->wait_lock);
+	list_for_each_entry(w, &owner->waits, owner_node) {
+		if (!glock_step(s))
+			break;
+		/*
+		 * Everyone a request on the start object waits for was
+		 * visited first; going through it again would make a long
+		 * queue quadratic.
+		 */
+		if (w->obj == s->start)
+			continue;
+		b = w->obj->bucket;
+		spin_lock(&b->lock);
+		/* A granted waiter still finishing holds, it does not wait. */
 		if (!w->granted)
-			glock_visit_blockers(s, w->obj, w, owner);
-		return;
+			glock_visit_blockers(s, w->obj, w, w->mode, owner);
+		spin_unlock(&b->lock);
+		if (glock_search_done(s))
+			break;
 	}
-	spin_lock_nested(&b->lock, SINGLE_DEPTH_NESTING);
-	if (!w->granted)
-		glock_visit_blockers(s, w->obj, w, owner);
-	spin_unlock(&b->lock);
+	spin_unlock(&owner->wait_lock);
 }
 
 /**
- * glock_would_deadlock() - would queueing @me on @obj close a cycle?
+ * glock_would_deadlock() - would queueing @me on @obj in @mode close a cycle?
  * @me: the requesting owner
- * @obj: the busy object; its bucket lock is held
+ * @obj: the busy object, pinned by the caller; its bucket lock is not held
+ * @mode: the requested mode
  *
+ * Context: graph lock held, no spinlock held.
  * Return: true if some owner @me would wait for already waits, directly or
- * through others, for @me.
+ * through others, for @me. False also when the search hit its bound.
  */
-bool glock_would_deadlock(struct glock_owner *me, struct glock_obj *obj)
+bool glock_would_deadlock(struct glock_owner *me, struct glock_obj *obj,
+			  u32 mode)
 {
-	struct glock_search s = { .me = me, .start = obj };
-	struct glock_bucket *held = obj->bucket;
+	struct glock_search s = {
+		.me = me,
+		.start = obj,
+		.max_steps = max(READ_ONCE(glock_max_deadlock_steps), 1U),
+	};
 	struct glock_owner *owner;
-	struct glock_waiter *w;
 
-	lockdep_assert_held(&glock_graph_lock);
-	lockdep_assert_held(&held->lock);
-
+	glock_graph_assert_held();
 	INIT_LIST_HEAD(&s.queue);
 	glock_dd_gen++;
-	glock_visit_blockers(&s, obj, NULL, me);
 
-	while (!s.found && !list_empty(&s.queue)) {
+	spin_lock(&obj->bucket->lock);
+	glock_visit_blockers(&s, obj, NULL, mode, me);
+	spin_unlock(&obj->bucket->lock);
+
+	while (!glock_search_done(&s) && !list_empty(&s.queue)) {
 		owner = list_first_entry(&s.queue, struct glock_owner, dd_node);
-		list_del(&owner->dd_node);
-		list_for_each_entry(w, &owner->waits, owner_node) {
-			glock_visit_waiter(&s, w, owner, held);
-			if (s.found)
-				break;
-		}
+		list_del_init(&owner->dd_node);
+		glock_visit_owner(&s, owner);
+		cond_resched();
 	}
 	/* Leave no owner linked into this search's queue. */
 	while (!list_empty(&s.queue))
-		list_del(s.queue.next);
+		list_del_init(s.queue.next);
+	if (s.truncated && !s.found)
+		this_cpu_inc(glock_stats.dd_truncated);
 	return s.found;
 }

@@ -132,16 +132,17 @@ static int glock_stats_show(struct seq_file *m, void *v)
 		sum.timeouts += READ_ONCE(s->timeouts);
 		sum.deadlocks += READ_ONCE(s->deadlocks);
 		sum.abandons += READ_ONCE(s->abandons);
+		sum.dd_truncated += READ_ONCE(s->dd_truncated);
 	}
 	glock_marks_stats(&nmarks, &dropped);
 	mutex_lock(&glock_owners_lock);
 	nowners = glock_nowners;
 	mutex_unlock(&glock_owners_lock);
 
-	seq_printf(m, "stats locks=%lld owners=%u marks=%u marks_dropped=%llu acquired=%llu contended=%llu timeouts=%llu deadlocks=%llu abandons=%llu\n",
+	seq_printf(m, "stats locks=%lld owners=%u marks=%u marks_dropped=%llu acquired=%llu contended=%llu timeouts=%llu deadlocks=%llu abandons=%llu deadlock_search_truncated=%llu\n",
 		   percpu_counter_sum(&glock_nobjs), nowners, nmarks, dropped,
 		   sum.acquired, sum.contended, sum.timeouts, sum.deadlocks,
-		   sum.abandons);
+		   sum.abandons, sum.dd_truncated);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(glock_stats);

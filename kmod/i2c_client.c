@@ -37,6 +37,10 @@
 
 #include "glock_kernel.h"
 
+/* A holder's label, as glock_state() reports it, is never cut short. */
+static_assert(sizeof_field(struct glock_kstate, holder_comm) >=
+	      sizeof("glock_i2c-1023-03ff"));
+
 /* Registers exposed: a 256-byte block addressed by an 8-bit pointer. */
 #define GLOCK_I2C_NREGS		256
 #define GLOCK_I2C_TIMEOUT_MAX_MS	60000
@@ -88,7 +92,7 @@ struct glock_i2c {
 	atomic_long_t errors;
 	size_t lock_name_len;
 	char lock_name[24];
-	char label[32];
+	char label[GLOCK_COMM_LEN];
 };
 
 /* Name the holder in the timeout message, from a snapshot of the lock. */

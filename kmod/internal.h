@@ -2,23 +2,27 @@
 /*
  * glock internals shared by the core's files.
  *
- * Lock order (outermost first); lock.c explains each rule:
+ * Lock order (outermost first); each file says what its locks protect:
  *
- *   glock_owners_lock (mutex)       the list of owners
- *   glock_graph_lock (mutex)        every owner's ->waits; serialises
- *                                   "check for a cycle, then enqueue"
- *     bucket->lock (spinlock)       objects hashed to the bucket, all their
- *                                   fields, their refs and waiters
- *       bucket->lock, nested        a second bucket, by the cycle check only
- *       owner->lock (spinlock)      the owner's list of refs
- *       glock_marks_lock (spinlock) the list of idle abandoned marks
+ *   glock_owners_lock (mutex)         the list of owners
+ *   graph lock (sleeping bit lock)    serialises "no cycle, then enqueue";
+ *                                     taken with the request's deadline
+ *     owner->wait_lock (spinlock)     the owner's list of queued requests
+ *       bucket->lock (spinlock)       objects hashed to the bucket, all their
+ *                                     fields, their refs and waiters
+ *         owner->lock (spinlock)      the owner's list of refs
+ *         glock_marks_lock (spinlock) the list of idle abandoned marks
  *
+ * Only the cycle search nests a bucket lock inside owner->wait_lock, one
+ * bucket at a time; every other path takes them one after the other.
  * glock_marks_trim() takes glock_marks_lock and then only *trylocks* a
  * bucket, so it adds no bucket-after-marks dependency.
  */
 #ifndef _GLOCK_INTERNAL_H
 #define _GLOCK_INTERNAL_H
 
+#include <linux/atomic.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -30,9 +34,6 @@
 #include <uapi/linux/glock.h>
 
 #include "glock_kernel.h"
-
-/* Long enough for a kernel owner's label such as "glock_i2c-12-0050". */
-#define GLOCK_COMM_LEN	32
 
 struct ipc_namespace;
 
@@ -46,23 +47,26 @@ struct glock_bucket {
 	struct hlist_head objs;
 };
 
-/**
- * struct glock_obj - a named lock; exists while held, waited for, pinned by
- *	a finishing waiter, or carrying an abandoned mark
+/*
+ * struct glock_obj - a named lock. It exists while held, waited for, pinned
+ * (a finishing waiter, a cycle search) or carrying an abandoned mark.
  *
- * All fields are protected by @bucket->lock, except @lru and @on_lru
- * (glock_marks_lock). Key: (@ns, @name, @name_len).
+ * Every field is protected by bucket->lock, except lru and on_lru
+ * (glock_marks_lock). Key: (ns, name, name_len); ns is referenced for as
+ * long as the object exists, so a dead namespace's address cannot be
+ * reused by a new one while any object still carries it.
  */
 struct glock_obj {
 	struct hlist_node hnode;
 	struct glock_bucket *bucket;
-	const struct ipc_namespace *ns;
+	struct ipc_namespace *ns;
 	unsigned int ns_inum;
 	u32 hash;
 	u32 mode;		/* 0 (free), GLOCK_EXCLUSIVE or GLOCK_SHARED */
 	u32 nholders;		/* refs with depth > 0 */
-	u32 nwaiters;		/* entries on @waiters */
-	u32 pins;		/* waiters still to finish with this object */
+	u32 nwaiters;		/* entries on waiters */
+	u32 pins;		/* finishing waiters and cycle searches */
+	u32 gen;		/* bumped when an owner gets it without queueing */
 	struct list_head refs;		/* glock_ref.obj_node */
 	struct list_head waiters;	/* glock_waiter.node, FIFO */
 
@@ -85,11 +89,12 @@ struct glock_obj {
 	char name[GLOCK_NAME_MAX + 1];	/* NUL-terminated for printing */
 };
 
-/**
- * struct glock_ref - one owner's interest in one object: holds and/or waits
+/*
+ * struct glock_ref - one owner's interest in one object: holds and/or waits.
  *
- * Exists while @depth or @nwait is nonzero; counted against the per-owner
- * limit. Protected by @obj->bucket->lock; @owner_node also by @owner->lock.
+ * Exists while depth or nwait is nonzero; counted against the per-owner
+ * limit. Protected by obj->bucket->lock; owner_node also by owner->lock
+ * (debugfs reads depth and nwait there, once each).
  */
 struct glock_ref {
 	struct list_head obj_node;
@@ -104,12 +109,12 @@ struct glock_ref {
 	char comm[GLOCK_COMM_LEN];
 };
 
-/**
- * struct glock_waiter - a sleeping request; lives on the waiter's stack
+/*
+ * struct glock_waiter - a sleeping request; lives on the waiter's stack.
  *
- * @node, @granted and @result are protected by @obj->bucket->lock;
- * @owner_node by glock_graph_lock. The waiting task takes the bucket lock
- * before it returns, so a waker may use the waiter until it unlocks.
+ * node, granted and result are protected by obj->bucket->lock; owner_node
+ * by owner->wait_lock. The waiting task takes both locks before it returns,
+ * so neither a waker nor a cycle search can use it after that.
  */
 struct glock_waiter {
 	struct list_head node;
@@ -125,15 +130,19 @@ struct glock_waiter {
 	char comm[GLOCK_COMM_LEN];
 };
 
-/**
- * struct glock_owner - an open file of /dev/glock, or a kernel client
+/*
+ * struct glock_owner - an open file of /dev/glock, or a kernel client.
+ *
+ * ns is referenced for the owner's whole life. nrefs is the number of refs
+ * (locks held or waited for), charged before a ref is made.
  */
 struct glock_owner {
-	spinlock_t lock;		/* protects @refs, @nrefs */
+	spinlock_t lock;		/* protects refs */
 	struct list_head refs;		/* glock_ref.owner_node */
-	unsigned int nrefs;
-	struct list_head waits;		/* glock_waiter.owner_node; graph lock */
-	const struct ipc_namespace *ns;	/* fixed at open; key scope */
+	atomic_t nrefs;
+	spinlock_t wait_lock;		/* protects waits */
+	struct list_head waits;		/* glock_waiter.owner_node */
+	struct ipc_namespace *ns;	/* fixed at open; key scope */
 	unsigned int ns_inum;
 	u64 id;
 	bool kernel;
@@ -141,7 +150,7 @@ struct glock_owner {
 	char comm[GLOCK_COMM_LEN];	/* opener's comm, or the kernel label */
 	struct list_head node;		/* glock_owners; glock_owners_lock */
 
-	/* Cycle search scratch, glock_graph_lock. */
+	/* Cycle search scratch, under the graph lock. */
 	struct list_head dd_node;
 	u64 dd_gen;
 
@@ -160,24 +169,34 @@ struct glock_snapshot {
 	struct pid *holder;
 };
 
-/* Global counters, summed over CPUs by debugfs. */
+/**
+ * struct glock_stats - global counters, per CPU, summed by debugfs
+ * @acquired: grants at depth 0 -> 1
+ * @contended: requests that found the lock busy
+ * @timeouts: timed waits that expired
+ * @deadlocks: requests refused with EDEADLK for a cycle
+ * @abandons: exclusive holds ended by their owner's end
+ * @dd_truncated: cycle searches stopped by max_deadlock_steps
+ */
 struct glock_stats {
 	u64 acquired;
 	u64 contended;
 	u64 timeouts;
 	u64 deadlocks;
 	u64 abandons;
+	u64 dd_truncated;
 };
 
 DECLARE_PER_CPU(struct glock_stats, glock_stats);
 
-/* Module parameters (main.c). */
+/* Module parameters (main.c); read with READ_ONCE(), they change at will. */
 extern unsigned int glock_max_locks_per_owner;
 extern unsigned int glock_max_locks;
 extern unsigned int glock_max_abandoned_marks;
+extern unsigned int glock_max_depth;
+extern unsigned int glock_max_deadlock_steps;
 
 /* lock.c */
-extern struct mutex glock_graph_lock;
 extern struct percpu_counter glock_nobjs;
 int glock_table_init(void);
 void glock_table_exit(void);
@@ -189,6 +208,8 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 		  u32 mode, s64 timeout_ns, u32 flags, u32 *result, u32 *depth);
 int glock_release(struct glock_owner *owner, const char *name, u32 len,
 		  u32 mode, u32 *depth);
+void glock_unacquire(struct glock_owner *owner, const char *name, u32 len,
+		     u32 result);
 void glock_snapshot(struct glock_owner *owner, const char *name, u32 len,
 		    struct glock_snapshot *snap);
 void glock_release_all(struct glock_owner *owner);
@@ -201,9 +222,14 @@ extern struct list_head glock_owners;
 extern unsigned int glock_nowners;
 struct glock_owner *glock_owner_alloc(bool kernel, const char *label);
 void glock_owner_free(struct glock_owner *owner);
+void glock_put_ipc_ns(struct ipc_namespace *ns);
 
 /* deadlock.c */
-bool glock_would_deadlock(struct glock_owner *me, struct glock_obj *obj);
+int glock_graph_lock(const ktime_t *deadline);
+void glock_graph_lock_sync(void);
+void glock_graph_unlock(void);
+bool glock_would_deadlock(struct glock_owner *me, struct glock_obj *obj,
+			  u32 mode);
 
 /* marks.c */
 void glock_mark_idle(struct glock_obj *obj);

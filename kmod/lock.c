@@ -9,22 +9,33 @@
  *   their waiters' queue links. One lock, one bucket: distinct names scale
  *   across CPUs, and the uncontended path takes no other lock.
  * - owner->lock nests inside a bucket lock; it guards only the owner's list
- *   of refs, so debugfs and owner teardown can walk it.
- * - glock_graph_lock is taken, outside any bucket lock, by a request that
- *   must sleep: "no cycle, then enqueue" is atomic against every other
- *   enqueue, which is the only thing that adds wait-for edges (see
- *   deadlock.c). A finishing waiter takes it again to leave owner->waits.
+ *   of refs, so debugfs and owner teardown can walk it. owner->nrefs is an
+ *   atomic charged before a ref is made, so threads of one owner never
+ *   exceed the per-owner limit together.
+ * - The graph lock (deadlock.c) is taken, outside any spinlock, by a request
+ *   that must sleep: "no cycle, then enqueue" is atomic against every other
+ *   enqueue. The search runs with no bucket lock held and the object
+ *   pinned; an owner that took the object meanwhile without queueing bumps
+ *   obj->gen, and the request looks again.
  * - A waiter is granted by whoever releases: under the bucket lock the lock
  *   is handed over, w->granted set and the task woken. The waiter always
  *   retakes the bucket lock before it returns, so the waker's use of the
  *   on-stack waiter cannot outlive it. obj->pins keeps the object alive
- *   until each waiter has taken that lock.
+ *   until each waiter has taken that lock. A waiter leaves its owner's
+ *   list of waits under owner->wait_lock alone, never the graph lock, so
+ *   a killed or timed-out waiter leaves at once.
+ * - A grant that never reaches user space (the waiter was killed, or the
+ *   result could not be written) is undone as if it never happened: the
+ *   lock goes on to the next waiter and a consumed abandoned mark with it.
+ * - Every object holds a reference on its IPC namespace; it is dropped
+ *   when the object leaves the table.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hash.h>
 #include <linux/hrtimer.h>
+#include <linux/ipc_namespace.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
@@ -40,8 +51,6 @@ static struct glock_bucket *glock_table;
 static struct kmem_cache *glock_obj_cache;
 static struct kmem_cache *glock_ref_cache;
 
-/* Serialises "no cycle, then enqueue"; protects every owner->waits. */
-DEFINE_MUTEX(glock_graph_lock);
 struct percpu_counter glock_nobjs;
 DEFINE_PER_CPU(struct glock_stats, glock_stats);
 
@@ -94,7 +103,7 @@ int glock_check_args(const char *name, size_t len, u32 mode, u32 flags)
 
 /* A request's key, hashed once. */
 struct glock_key {
-	const struct ipc_namespace *ns;
+	struct ipc_namespace *ns;
 	unsigned int ns_inum;
 	const char *name;
 	u32 len;
@@ -131,6 +140,7 @@ static struct glock_ref *glock_find_ref(struct glock_obj *obj,
 {
 	struct glock_ref *ref;
 
+	lockdep_assert_held(&obj->bucket->lock);
 	list_for_each_entry(ref, &obj->refs, obj_node)
 		if (ref->owner == owner)
 			return ref;
@@ -188,12 +198,12 @@ static struct glock_obj *glock_obj_insert(const struct glock_key *key,
 	struct glock_obj *obj = s->obj;
 
 	lockdep_assert_held(&key->bucket->lock);
-	if (percpu_counter_compare(&glock_nobjs, glock_max_locks) >= 0)
+	if (percpu_counter_compare(&glock_nobjs, READ_ONCE(glock_max_locks)) >= 0)
 		return NULL;
 	s->obj = NULL;
 	memset(obj, 0, offsetof(struct glock_obj, name));
 	obj->bucket = key->bucket;
-	obj->ns = key->ns;
+	obj->ns = get_ipc_ns(key->ns);
 	obj->ns_inum = key->ns_inum;
 	obj->hash = key->hash;
 	INIT_LIST_HEAD(&obj->refs);
@@ -205,6 +215,16 @@ static struct glock_obj *glock_obj_insert(const struct glock_key *key,
 	hlist_add_head(&obj->hnode, &key->bucket->objs);
 	percpu_counter_inc(&glock_nobjs);
 	return obj;
+}
+
+/* Take @obj out of the table; the caller frees or recycles it. */
+static void glock_obj_unhash(struct glock_obj *obj)
+{
+	lockdep_assert_held(&obj->bucket->lock);
+	hlist_del(&obj->hnode);
+	percpu_counter_dec(&glock_nobjs);
+	glock_put_ipc_ns(obj->ns);
+	obj->ns = NULL;
 }
 
 static bool glock_obj_idle(const struct glock_obj *obj)
@@ -228,8 +248,7 @@ void glock_obj_free_idle(struct glock_obj *obj)
 		glock_mark_idle(obj);
 		return;
 	}
-	hlist_del(&obj->hnode);
-	percpu_counter_dec(&glock_nobjs);
+	glock_obj_unhash(obj);
 	kmem_cache_free(glock_obj_cache, obj);
 }
 
@@ -241,9 +260,27 @@ static void glock_obj_put(struct glock_owner *owner, struct glock_obj *obj)
 		glock_obj_free_idle(obj);
 		return;
 	}
-	hlist_del(&obj->hnode);
-	percpu_counter_dec(&glock_nobjs);
+	glock_obj_unhash(obj);
 	glock_spare_obj_put(owner, obj);
+}
+
+/* Count one more ref for @owner, unless that goes over the limit. */
+static bool glock_owner_charge(struct glock_owner *owner)
+{
+	unsigned int max = READ_ONCE(glock_max_locks_per_owner);
+	int n = atomic_read(&owner->nrefs);
+
+	do {
+		if ((unsigned int)n >= max)
+			return false;
+	} while (!atomic_try_cmpxchg(&owner->nrefs, &n, n + 1));
+	return true;
+}
+
+static bool glock_owner_full(struct glock_owner *owner)
+{
+	return (unsigned int)atomic_read(&owner->nrefs) >=
+	       READ_ONCE(glock_max_locks_per_owner);
 }
 
 /* Find or create @owner's ref on @obj; NULL when over the per-owner limit. */
@@ -256,7 +293,7 @@ static struct glock_ref *glock_ref_get(struct glock_obj *obj,
 	lockdep_assert_held(&obj->bucket->lock);
 	if (ref)
 		return ref;
-	if (READ_ONCE(owner->nrefs) >= glock_max_locks_per_owner)
+	if (!glock_owner_charge(owner))
 		return NULL;
 	ref = s->ref;
 	s->ref = NULL;
@@ -266,7 +303,6 @@ static struct glock_ref *glock_ref_get(struct glock_obj *obj,
 	list_add_tail(&ref->obj_node, &obj->refs);
 	spin_lock(&owner->lock);
 	list_add_tail(&ref->owner_node, &owner->refs);
-	owner->nrefs++;
 	spin_unlock(&owner->lock);
 	return ref;
 }
@@ -281,8 +317,8 @@ static void glock_ref_put(struct glock_ref *ref)
 	list_del(&ref->obj_node);
 	spin_lock(&owner->lock);
 	list_del(&ref->owner_node);
-	owner->nrefs--;
 	spin_unlock(&owner->lock);
+	atomic_dec(&owner->nrefs);
 	glock_spare_ref_put(owner, ref);
 }
 
@@ -290,6 +326,7 @@ static void glock_ref_put(struct glock_ref *ref)
 static bool glock_compatible(const struct glock_obj *obj,
 			     const struct glock_ref *ref, u32 mode)
 {
+	lockdep_assert_held(&obj->bucket->lock);
 	if (!obj->nholders)
 		return true;
 	if (ref && ref->depth)
@@ -322,7 +359,7 @@ static void glock_grant(struct glock_obj *obj, struct glock_ref *ref,
 			glock_mark_busy(obj);
 		}
 	}
-	trace_acquire(obj->name, ref->owner->id, mode, ref->depth);
+	trace_glock_acquire(obj->name, ref->owner->id, mode, ref->depth);
 }
 
 /* Hand the lock to the head of the queue while it is compatible. */
@@ -357,7 +394,7 @@ static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
 {
 	lockdep_assert_held(&obj->bucket->lock);
 	ref->depth = all ? 0 : ref->depth - 1;
-	trace_release(obj->name, ref->owner->id, ref->mode, ref->depth);
+	trace_glock_release(obj->name, ref->owner->id, ref->mode, ref->depth);
 	if (ref->depth)
 		return;
 
@@ -371,7 +408,7 @@ static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
 		obj->abandoned_ns = ktime_get_ns();
 		obj->abandons++;
 		this_cpu_inc(glock_stats.abandons);
-		trace_abandon(obj->name, ref->owner->id, ref->mode, 0);
+		trace_glock_abandon(obj->name, ref->owner->id, ref->mode, 0);
 	}
 	put_pid(ref->pid);
 	ref->pid = NULL;
@@ -387,7 +424,7 @@ enum glock_try {
 /*
  * Grant at once if the rules allow it: recursion, or a compatible lock with
  * nobody queued. Returns GLOCK_TRY_* or -errno; *objp is the object found or
- * created (for the caller to queue on), *refp the owner's ref if any.
+ * created (for the caller to queue on).
  */
 static int glock_try(struct glock_owner *owner, const struct glock_key *key,
 		     u32 mode, struct glock_spares *s, u32 *result, u32 *depth,
@@ -397,7 +434,7 @@ static int glock_try(struct glock_owner *owner, const struct glock_key *key,
 	struct glock_ref *ref;
 
 	if (!obj) {
-		if (READ_ONCE(owner->nrefs) >= glock_max_locks_per_owner)
+		if (glock_owner_full(owner))
 			return -ENOLCK;
 		obj = glock_obj_insert(key, s);
 		if (!obj)
@@ -409,6 +446,9 @@ static int glock_try(struct glock_owner *owner, const struct glock_key *key,
 	if (ref && ref->depth) {
 		if (ref->mode != mode)
 			return -EDEADLK;
+		/* Checked before the increment: depth never wraps. */
+		if (ref->depth >= READ_ONCE(glock_max_depth))
+			return -EOVERFLOW;
 		goto grant;
 	}
 	if (!list_empty(&obj->waiters) || !glock_compatible(obj, NULL, mode))
@@ -418,11 +458,28 @@ static int glock_try(struct glock_owner *owner, const struct glock_key *key,
 		glock_obj_put(owner, obj);
 		return -ENOLCK;
 	}
+	/* A new holder that never queued: a running cycle search must know. */
+	obj->gen++;
 grant:
 	glock_grant(obj, ref, mode, owner->kernel ? NULL : task_tgid(current),
 		    owner->kernel ? owner->comm : current->comm, result);
 	*depth = ref->depth;
 	return GLOCK_TRY_GRANTED;
+}
+
+/*
+ * Undo one grant that never reached its requester: drop the level it gave,
+ * and if it consumed an abandoned mark, put the mark back so that the next
+ * owner to acquire is told instead.
+ */
+static void glock_unwind(struct glock_obj *obj, struct glock_ref *ref,
+			 u32 result)
+{
+	lockdep_assert_held(&obj->bucket->lock);
+	if (result & GLOCK_R_ABANDONED)
+		obj->abandoned = true;	/* dead_pid and the time are kept */
+	glock_drop(obj, ref, false, false);
+	glock_ref_put(ref);
 }
 
 /* Sleep until granted, signalled or past @deadline (NULL: no deadline). */
@@ -453,11 +510,87 @@ static int glock_wait(struct glock_waiter *w, ktime_t *deadline)
 	return ret;
 }
 
+/* Why a request must stop trying before it queues, or 0. */
+static int glock_stop_reason(const ktime_t *deadline)
+{
+	if (signal_pending(current))
+		return -EINTR;
+	if (deadline && ktime_compare(*deadline, ktime_get()) <= 0)
+		return -ETIMEDOUT;
+	return 0;
+}
+
 /*
- * The slow path: with glock_graph_lock held, look again (the lock may have
- * become free), refuse a cycle, queue, sleep, and settle under the bucket
+ * Under the graph lock: look again (the lock may have become free), search
+ * for a cycle with no spinlock held, and queue once the object is as the
+ * search saw it. Called and returns with @b->lock held.
+ */
+static int glock_check_and_queue(struct glock_owner *owner,
+				 const struct glock_key *key, u32 mode,
+				 const ktime_t *deadline,
+				 struct glock_spares *s, u32 *result,
+				 u32 *depth, struct glock_waiter *w)
+{
+	struct glock_bucket *b = key->bucket;
+	struct glock_obj *obj, *searched = NULL;
+	u32 gen = 0;
+	bool cycle;
+	int ret;
+
+	for (;;) {
+		ret = glock_try(owner, key, mode, s, result, depth, &obj);
+		if (ret != GLOCK_TRY_BUSY)
+			return ret;
+		if (obj == searched && obj->gen == gen)
+			break;
+
+		/* The pin keeps obj, so the pointer compared above is it. */
+		obj->pins++;
+		gen = obj->gen;
+		searched = obj;
+		spin_unlock(&b->lock);
+		cycle = glock_would_deadlock(owner, obj, mode);
+		ret = cycle ? -EDEADLK : glock_stop_reason(deadline);
+		spin_lock(&b->lock);
+		obj->pins--;
+		if (ret) {
+			if (cycle) {
+				this_cpu_inc(glock_stats.deadlocks);
+				trace_glock_deadlock(obj->name, owner->id, mode,
+						     0);
+			}
+			glock_obj_put(owner, obj);
+			return ret;
+		}
+	}
+
+	w->ref = glock_ref_get(obj, owner, s);
+	if (!w->ref) {
+		glock_obj_put(owner, obj);
+		return -ENOLCK;
+	}
+	w->obj = obj;
+	w->task = current;
+	w->mode = mode;
+	w->result = 0;
+	w->granted = false;
+	w->since_ns = ktime_get_ns();
+	w->pid = owner->kernel ? 0 : task_tgid_nr(current);
+	strscpy(w->comm, owner->kernel ? owner->comm : current->comm,
+		sizeof(w->comm));
+	list_add_tail(&w->node, &obj->waiters);
+	obj->nwaiters++;
+	obj->pins++;
+	w->ref->nwait++;
+	trace_glock_contended(obj->name, owner->id, mode, 0);
+	return GLOCK_TRY_BUSY;
+}
+
+/*
+ * The slow path: queue (see above), sleep, and settle under the bucket
  * lock. A grant that races with a timeout or signal wins: the caller holds
- * the lock and is told so.
+ * the lock and is told so, unless the caller is a user task being killed,
+ * which would never see it.
  */
 static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 		       u32 mode, ktime_t *deadline, struct glock_spares *s,
@@ -466,59 +599,46 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 	struct glock_bucket *b = key->bucket;
 	struct glock_waiter w;
 	struct glock_obj *obj;
+	struct glock_ref *ref;
 	int ret;
 
-	if (mutex_lock_interruptible(&glock_graph_lock))
-		return -EINTR;
+	ret = glock_graph_lock(deadline);
+	if (ret)
+		return ret;
 	spin_lock(&b->lock);
-	ret = glock_try(owner, key, mode, s, result, depth, &obj);
-	if (ret != GLOCK_TRY_BUSY)
-		goto out_unlock;
-
-	w.ref = glock_ref_get(obj, owner, s);
-	if (!w.ref) {
-		ret = -ENOLCK;
-		goto out_unlock;
-	}
-	if (glock_would_deadlock(owner, obj)) {
-		this_cpu_inc(glock_stats.deadlocks);
-		trace_deadlock(obj->name, owner->id, mode, 0);
-		glock_ref_put(w.ref);
-		ret = -EDEADLK;
-		goto out_unlock;
-	}
-	w.obj = obj;
-	w.task = current;
-	w.mode = mode;
-	w.result = 0;
-	w.granted = false;
-	w.since_ns = ktime_get_ns();
-	w.pid = owner->kernel ? 0 : task_tgid_nr(current);
-	strscpy(w.comm, owner->kernel ? owner->comm : current->comm,
-		sizeof(w.comm));
-	list_add_tail(&w.node, &obj->waiters);
-	list_add_tail(&w.owner_node, &owner->waits);
-	obj->nwaiters++;
-	obj->pins++;
-	w.ref->nwait++;
-	trace_contended(obj->name, owner->id, mode, 0);
+	ret = glock_check_and_queue(owner, key, mode, deadline, s, result,
+				    depth, &w);
 	spin_unlock(&b->lock);
-	mutex_unlock(&glock_graph_lock);
+	if (ret != GLOCK_TRY_BUSY) {
+		glock_graph_unlock();
+		return ret < 0 ? ret : 0;
+	}
+	/* Still under the graph lock: no search can miss this edge. */
+	spin_lock(&owner->wait_lock);
+	list_add_tail(&w.owner_node, &owner->waits);
+	spin_unlock(&owner->wait_lock);
+	glock_graph_unlock();
 
 	ret = glock_wait(&w, deadline);
 
-	mutex_lock(&glock_graph_lock);
+	spin_lock(&owner->wait_lock);
 	list_del(&w.owner_node);
-	mutex_unlock(&glock_graph_lock);
+	spin_unlock(&owner->wait_lock);
 
+	obj = w.obj;
 	spin_lock(&b->lock);
 	if (w.granted) {
-		struct glock_ref *ref = glock_find_ref(obj, owner);
-
 		/* Another thread of this owner may have unlocked it already. */
-		ret = 0;
-		*result |= w.result;
-		*depth = ref ? ref->depth : 0;
+		ref = glock_find_ref(obj, owner);
+		if (ref && ref->depth && !owner->kernel &&
+		    fatal_signal_pending(current)) {
+			glock_unwind(obj, ref, w.result);
+			ret = -EINTR;
+		} else {
+			ret = 0;
+			*result |= w.result;
+			*depth = ref ? ref->depth : 0;
+		}
 	} else {
 		list_del(&w.node);
 		obj->nwaiters--;
@@ -528,7 +648,7 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 		if (ret == -ETIMEDOUT) {
 			obj->timeouts++;
 			this_cpu_inc(glock_stats.timeouts);
-			trace_timeout(obj->name, owner->id, mode, 0);
+			trace_glock_timeout(obj->name, owner->id, mode, 0);
 		}
 		glock_ref_put(w.ref);
 		/* A departed head may unblock compatible requests behind it. */
@@ -538,11 +658,6 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 	glock_obj_put(owner, obj);
 	spin_unlock(&b->lock);
 	return ret;
-
-out_unlock:
-	spin_unlock(&b->lock);
-	mutex_unlock(&glock_graph_lock);
-	return ret < 0 ? ret : 0;
 }
 
 /**
@@ -644,6 +759,36 @@ int glock_release(struct glock_owner *owner, const char *name, u32 len,
 }
 
 /**
+ * glock_unacquire() - undo a grant whose result could not be delivered
+ * @owner: the owner
+ * @name: name bytes (validated)
+ * @len: length of @name
+ * @result: the GLOCK_R_* bits the grant returned
+ *
+ * Drops the level just granted and, if the grant consumed an abandoned
+ * mark, restores it: on any error nothing changes, the mark included.
+ */
+void glock_unacquire(struct glock_owner *owner, const char *name, u32 len,
+		     u32 result)
+{
+	struct glock_key key;
+	struct glock_obj *obj;
+	struct glock_ref *ref = NULL;
+
+	glock_key_init(&key, owner, name, len);
+	spin_lock(&key.bucket->lock);
+	obj = glock_lookup(&key);
+	if (obj)
+		ref = glock_find_ref(obj, owner);
+	/* Another thread of the owner may have unlocked it meanwhile. */
+	if (ref && ref->depth) {
+		glock_unwind(obj, ref, result);
+		glock_obj_put(owner, obj);
+	}
+	spin_unlock(&key.bucket->lock);
+}
+
+/**
  * glock_snapshot() - read the state of @name as seen by @owner
  * @owner: the asking owner
  * @name: name bytes (validated)
@@ -726,29 +871,32 @@ int glock_table_init(void)
 	unsigned int i, n = glock_table_size();
 	int ret;
 
+	ret = percpu_counter_init(&glock_nobjs, 0, GFP_KERNEL);
+	if (ret)
+		return ret;
 	glock_table = kvmalloc_array(n, sizeof(*glock_table), GFP_KERNEL);
-	if (!glock_table)
+	glock_obj_cache = KMEM_CACHE(glock_obj, SLAB_ACCOUNT);
+	glock_ref_cache = KMEM_CACHE(glock_ref, SLAB_ACCOUNT);
+	if (!glock_table || !glock_obj_cache || !glock_ref_cache) {
+		glock_table_exit();
 		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
 		spin_lock_init(&glock_table[i].lock);
 		INIT_HLIST_HEAD(&glock_table[i].objs);
 	}
-	glock_obj_cache = KMEM_CACHE(glock_obj, SLAB_ACCOUNT);
-	glock_ref_cache = KMEM_CACHE(glock_ref, SLAB_ACCOUNT);
-	ret = percpu_counter_init(&glock_nobjs, 0, GFP_KERNEL);
-	if (!glock_obj_cache || !glock_ref_cache || ret) {
-		glock_table_exit();
-		return ret ?: -ENOMEM;
-	}
 	return 0;
 }
 
-/* Called once no owner is left: only idle abandoned marks remain. */
+/*
+ * Called once no owner is left (only idle abandoned marks remain), or to
+ * unwind a failed glock_table_init(), whose counter is always set up.
+ */
 void glock_table_exit(void)
 {
-	glock_marks_exit();
 	if (glock_table)
-		WARN_ON_ONCE(percpu_counter_sum(&glock_nobjs));
+		glock_marks_exit();
+	WARN_ON_ONCE(percpu_counter_sum(&glock_nobjs));
 	percpu_counter_destroy(&glock_nobjs);
 	kmem_cache_destroy(glock_ref_cache);
 	kmem_cache_destroy(glock_obj_cache);

@@ -17,6 +17,7 @@
 #include <linux/module.h>
 #include <linux/pid_namespace.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
@@ -24,19 +25,82 @@
 static_assert(sizeof(struct glock_lock) == 64);
 static_assert(sizeof(struct glock_state) == 64);
 
+/*
+ * Every parameter is writable at run time and checked on write: a value
+ * outside [min, max] is refused with EINVAL and the old one stays.
+ */
+struct glock_param_range {
+	unsigned int *var;
+	unsigned int min;
+	unsigned int max;
+};
+
+static int glock_param_set(const char *val, const struct kernel_param *kp)
+{
+	const struct glock_param_range *r = kp->arg;
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v < r->min || v > r->max)
+		return -EINVAL;
+	WRITE_ONCE(*r->var, v);
+	return 0;
+}
+
+static int glock_param_get(char *buf, const struct kernel_param *kp)
+{
+	const struct glock_param_range *r = kp->arg;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*r->var));
+}
+
+static const struct kernel_param_ops glock_param_ops = {
+	.set = glock_param_set,
+	.get = glock_param_get,
+};
+
 unsigned int glock_max_locks_per_owner = 1024;
-module_param_named(max_locks_per_owner, glock_max_locks_per_owner, uint, 0644);
-MODULE_PARM_DESC(max_locks_per_owner,
-		 "Locks one owner may hold or wait for at once (ENOLCK beyond)");
+static const struct glock_param_range glock_range_max_locks_per_owner = {
+	.var = &glock_max_locks_per_owner, .min = 1, .max = INT_MAX,
+};
+module_param_cb(max_locks_per_owner, &glock_param_ops,
+		(void *)&glock_range_max_locks_per_owner, 0644);
+MODULE_PARM_DESC(max_locks_per_owner, "Locks one owner may hold or wait for at once (ENOLCK beyond), 1..2^31-1");
 
 unsigned int glock_max_locks = 1000000;
-module_param_named(max_locks, glock_max_locks, uint, 0644);
-MODULE_PARM_DESC(max_locks, "Lock objects in existence (ENOLCK beyond)");
+static const struct glock_param_range glock_range_max_locks = {
+	.var = &glock_max_locks, .min = 1, .max = INT_MAX,
+};
+module_param_cb(max_locks, &glock_param_ops,
+		(void *)&glock_range_max_locks, 0644);
+MODULE_PARM_DESC(max_locks, "Lock objects in existence (ENOLCK beyond), 1..2^31-1");
 
 unsigned int glock_max_abandoned_marks = 1024;
-module_param_named(max_abandoned_marks, glock_max_abandoned_marks, uint, 0644);
-MODULE_PARM_DESC(max_abandoned_marks,
-		 "Abandoned marks kept on idle locks (oldest dropped beyond)");
+static const struct glock_param_range glock_range_max_abandoned_marks = {
+	.var = &glock_max_abandoned_marks, .min = 0, .max = 1000000,
+};
+module_param_cb(max_abandoned_marks, &glock_param_ops,
+		(void *)&glock_range_max_abandoned_marks, 0644);
+MODULE_PARM_DESC(max_abandoned_marks, "Abandoned marks kept on idle locks (oldest dropped beyond), 0..1000000");
+
+unsigned int glock_max_depth = 65535;
+static const struct glock_param_range glock_range_max_depth = {
+	.var = &glock_max_depth, .min = 1, .max = INT_MAX,
+};
+module_param_cb(max_depth, &glock_param_ops,
+		(void *)&glock_range_max_depth, 0644);
+MODULE_PARM_DESC(max_depth, "Recursion depth of one owner on one lock (EOVERFLOW beyond), 1..2^31-1");
+
+unsigned int glock_max_deadlock_steps = 4096;
+static const struct glock_param_range glock_range_max_deadlock_steps = {
+	.var = &glock_max_deadlock_steps, .min = 1, .max = 1000000,
+};
+module_param_cb(max_deadlock_steps, &glock_param_ops,
+		(void *)&glock_range_max_deadlock_steps, 0644);
+MODULE_PARM_DESC(max_deadlock_steps, "Wait-for edges one cycle search follows before it lets the request wait, 1..1000000");
 
 /* Copy in the name of a request; the caller checks its bytes. */
 static int glock_get_name(char *buf, u64 uname, u32 len)
@@ -89,8 +153,8 @@ static int glock_ioctl_lock(struct glock_owner *owner,
 	if (ret)
 		return ret;
 	ret = glock_put_lock_out(uarg, result, depth);
-	if (ret)	/* The page went away under us: undo. */
-		glock_release(owner, name, args.name_len, 0, &depth);
+	if (ret)	/* The page went away under us: undo, mark and all. */
+		glock_unacquire(owner, name, args.name_len, result);
 	return ret;
 }
 

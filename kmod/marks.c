@@ -33,7 +33,7 @@ void glock_mark_idle(struct glock_obj *obj)
 	if (!obj->on_lru) {
 		obj->on_lru = true;
 		list_add_tail(&obj->lru, &glock_marks);
-		glock_nmarks++;
+		WRITE_ONCE(glock_nmarks, glock_nmarks + 1);
 	}
 	spin_unlock(&glock_marks_lock);
 }
@@ -51,7 +51,7 @@ void glock_mark_busy(struct glock_obj *obj)
 	if (obj->on_lru) {
 		obj->on_lru = false;
 		list_del_init(&obj->lru);
-		glock_nmarks--;
+		WRITE_ONCE(glock_nmarks, glock_nmarks - 1);
 	}
 	spin_unlock(&glock_marks_lock);
 }
@@ -75,7 +75,7 @@ static void glock_marks_shrink(unsigned int max, bool count)
 		}
 		obj->on_lru = false;
 		list_del_init(&obj->lru);
-		glock_nmarks--;
+		WRITE_ONCE(glock_nmarks, glock_nmarks - 1);
 		if (count)
 			glock_marks_dropped++;
 		obj->abandoned = false;

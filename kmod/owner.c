@@ -8,8 +8,12 @@
  *
  * Locking: glock_owners_lock (mutex) protects glock_owners and
  * glock_nowners. An owner's refs are its own business (lock.c); before an
- * owner is freed it passes through glock_graph_lock, because a cycle search
+ * owner is freed it passes through the graph lock, because a cycle search
  * may have reached it through a hold it no longer has.
+ *
+ * An owner references the IPC namespace it was opened in until it is
+ * freed, so the namespace (its address, its inode number) cannot be reused
+ * while the owner's names are in use.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -19,6 +23,7 @@
 #include <linux/ipc_namespace.h>
 #include <linux/module.h>
 #include <linux/nsproxy.h>
+#include <linux/proc_ns.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 
@@ -46,6 +51,7 @@ struct glock_owner *glock_owner_alloc(bool kernel, const char *label)
 	if (!owner)
 		return NULL;
 	spin_lock_init(&owner->lock);
+	spin_lock_init(&owner->wait_lock);
 	INIT_LIST_HEAD(&owner->refs);
 	INIT_LIST_HEAD(&owner->waits);
 	INIT_LIST_HEAD(&owner->dd_node);
@@ -59,7 +65,7 @@ struct glock_owner *glock_owner_alloc(bool kernel, const char *label)
 		owner->pid = task_tgid_nr(current);
 		strscpy(owner->comm, current->comm, sizeof(owner->comm));
 	}
-	owner->ns = ns;
+	owner->ns = get_ipc_ns(ns);
 	owner->ns_inum = ns->ns.inum;
 
 	mutex_lock(&glock_owners_lock);
@@ -83,11 +89,23 @@ void glock_owner_free(struct glock_owner *owner)
 	mutex_unlock(&glock_owners_lock);
 
 	/* Wait out a cycle search that may still look at this owner. */
-	mutex_lock(&glock_graph_lock);
-	mutex_unlock(&glock_graph_lock);
+	glock_graph_lock_sync();
 
 	glock_owner_free_spares(owner);
+	glock_put_ipc_ns(owner->ns);
 	kfree(owner);
+}
+
+/**
+ * glock_put_ipc_ns() - drop a reference taken with get_ipc_ns()
+ * @ns: the namespace
+ *
+ * put_ipc_ns() is not exported; the namespace's own operations reach it.
+ * Safe under a spinlock: the last put only queues the namespace's freeing.
+ */
+void glock_put_ipc_ns(struct ipc_namespace *ns)
+{
+	ns->ns.ops->put(&ns->ns);
 }
 
 static int glock_check_label(const char *label)
@@ -141,9 +159,7 @@ void glock_owner_destroy(struct glock_owner *owner)
 	if (!owner)
 		return;
 	WARN_ON_ONCE(!list_empty(&owner->waits));
-	spin_lock(&owner->lock);
-	nrefs = owner->nrefs;
-	spin_unlock(&owner->lock);
+	nrefs = atomic_read(&owner->nrefs);
 	if (nrefs)
 		pr_notice("owner %llu (%s) destroyed holding %u lock(s): released as abandoned\n",
 			  owner->id, owner->comm, nrefs);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * glock tracepoints: the "glock" trace system.
+ * glock tracepoints: the "glock" trace system, events glock_acquire,
+ * glock_contended, glock_release, glock_abandon, glock_timeout and
+ * glock_deadlock (prefixed, as the kernel's own events are, so that the
+ * trace_*() functions and tracepoint symbols name their module).
  *
  * Every event carries the lock name, the owner id (as in debugfs), the mode
  * and a depth (acquire: depth now held; release: depth left; others 0).
@@ -45,12 +48,12 @@ DEFINE_EVENT(glock_event, event,					\
 	TP_PROTO(const char *name, u64 owner, u32 mode, u32 depth),	\
 	TP_ARGS(name, owner, mode, depth))
 
-GLOCK_DEFINE_EVENT(acquire);
-GLOCK_DEFINE_EVENT(contended);
-GLOCK_DEFINE_EVENT(release);
-GLOCK_DEFINE_EVENT(abandon);
-GLOCK_DEFINE_EVENT(timeout);
-GLOCK_DEFINE_EVENT(deadlock);
+GLOCK_DEFINE_EVENT(glock_acquire);
+GLOCK_DEFINE_EVENT(glock_contended);
+GLOCK_DEFINE_EVENT(glock_release);
+GLOCK_DEFINE_EVENT(glock_abandon);
+GLOCK_DEFINE_EVENT(glock_timeout);
+GLOCK_DEFINE_EVENT(glock_deadlock);
 
 #endif /* _GLOCK_TRACE_H */
 

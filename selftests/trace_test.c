@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * glock tracepoints through tracefs: events/glock/{acquire,contended,release,
- * abandon,timeout,deadlock} fire for the operations they name. Each test
+ * glock tracepoints through tracefs: events/glock/glock_{acquire,contended,
+ * release,abandon,timeout,deadlock} fire for the operations they name. Each test
  * uses its own trace instance, so the global buffer is left alone.
  */
 #include <sys/mount.h>
@@ -9,8 +9,9 @@
 #include "glock_test_util.h"
 #include "kselftest_harness.h"
 
-static const char *const events[] = { "acquire", "contended", "release",
-				      "abandon", "timeout", "deadlock" };
+static const char *const events[] = { "glock_acquire", "glock_contended",
+				      "glock_release", "glock_abandon",
+				      "glock_timeout", "glock_deadlock" };
 
 FIXTURE(tr) {
 	int fd;
@@ -119,18 +120,18 @@ TEST_F(tr, acquire_and_release)
 
 	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
 	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
-	EXPECT_LE(1, count_events(self->inst, "acquire", x));
-	EXPECT_EQ(0, count_events(self->inst, "release", x));
+	EXPECT_LE(1, count_events(self->inst, "glock_acquire", x));
+	EXPECT_EQ(0, count_events(self->inst, "glock_release", x));
 	ASSERT_EQ(0, gt_unlock(self->fd, x));
 	ASSERT_EQ(0, gt_unlock(self->fd, x));
-	EXPECT_LE(1, count_events(self->inst, "release", x));
+	EXPECT_LE(1, count_events(self->inst, "glock_release", x));
 	/* A failed try acquires nothing. */
 	ASSERT_EQ(0, gt_child_start(&self->c[0], -1, "gt-tr"));
 	ASSERT_EQ(0, gt_child_lock(&self->c[0], x, GLOCK_EXCLUSIVE, 0));
-	before = count_events(self->inst, "acquire", x);
+	before = count_events(self->inst, "glock_acquire", x);
 	EXPECT_EQ(-1, gt_trylock(self->fd, x, GLOCK_EXCLUSIVE));
-	EXPECT_EQ(before, count_events(self->inst, "acquire", x));
-	EXPECT_EQ(0, count_events(self->inst, "contended", x));
+	EXPECT_EQ(before, count_events(self->inst, "glock_acquire", x));
+	EXPECT_EQ(0, count_events(self->inst, "glock_contended", x));
 	ASSERT_EQ(0, gt_child_unlock(&self->c[0], x));
 }
 
@@ -142,8 +143,8 @@ TEST_F(tr, contended_and_timeout)
 	ASSERT_EQ(0, gt_child_lock(&self->c[0], x, GLOCK_EXCLUSIVE, 0));
 	EXPECT_EQ(-1, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 50 * GT_MSEC));
 	EXPECT_EQ(ETIMEDOUT, errno);
-	EXPECT_LE(1, count_events(self->inst, "contended", x));
-	EXPECT_LE(1, count_events(self->inst, "timeout", x));
+	EXPECT_LE(1, count_events(self->inst, "glock_contended", x));
+	EXPECT_LE(1, count_events(self->inst, "glock_timeout", x));
 	ASSERT_EQ(0, gt_child_unlock(&self->c[0], x));
 }
 
@@ -153,9 +154,9 @@ TEST_F(tr, abandon)
 
 	ASSERT_EQ(0, gt_child_start(&self->c[0], -1, "gt-tr"));
 	ASSERT_EQ(0, gt_child_lock(&self->c[0], x, GLOCK_EXCLUSIVE, 0));
-	EXPECT_EQ(0, count_events(self->inst, "abandon", x));
+	EXPECT_EQ(0, count_events(self->inst, "glock_abandon", x));
 	gt_child_kill(&self->c[0]);
-	EXPECT_LE(1, count_events(self->inst, "abandon", x));
+	EXPECT_LE(1, count_events(self->inst, "glock_abandon", x));
 	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
 	ASSERT_EQ(0, gt_unlock(self->fd, x));
 }
@@ -175,8 +176,8 @@ TEST_F(tr, deadlock)
 	EXPECT_EQ(-1, gt_lock(self->fd, b, GLOCK_EXCLUSIVE, -1));
 	EXPECT_EQ(EDEADLK, errno);
 	alarm(0);
-	EXPECT_LE(1, count_events(self->inst, "deadlock", b) +
-		     count_events(self->inst, "deadlock", a));
+	EXPECT_LE(1, count_events(self->inst, "glock_deadlock", b) +
+		     count_events(self->inst, "glock_deadlock", a));
 	ASSERT_EQ(0, gt_unlock(self->fd, a));
 	ASSERT_EQ(0, gt_child_wait(&self->c[0], &rp, GT_SOON_MS));
 	ASSERT_EQ(0, gt_child_unlock(&self->c[0], a));
@@ -192,8 +193,8 @@ TEST_F(tr, disabled_events_stay_silent)
 	ASSERT_EQ(0, write_str(path, "0"));
 	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
 	ASSERT_EQ(0, gt_unlock(self->fd, x));
-	EXPECT_EQ(0, count_events(self->inst, "acquire", x));
-	EXPECT_EQ(0, count_events(self->inst, "release", x));
+	EXPECT_EQ(0, count_events(self->inst, "glock_acquire", x));
+	EXPECT_EQ(0, count_events(self->inst, "glock_release", x));
 }
 
 TEST_HARNESS_MAIN

@@ -14,6 +14,9 @@
 
 struct glock_owner;
 
+/* A kernel owner's label (with its NUL), e.g. "glock_i2c-12-0050". */
+#define GLOCK_COMM_LEN	32
+
 /**
  * struct glock_kstate - snapshot of one lock for kernel callers
  * @mode: 0 if free, else %GLOCK_EXCLUSIVE or %GLOCK_SHARED
@@ -23,8 +26,8 @@ struct glock_owner;
  * @result: %GLOCK_R_ABANDONED if a mark is pending, %GLOCK_R_KERNEL if the
  *	exclusive holder is a kernel owner
  * @holder_pid: tgid (initial pid namespace) of the exclusive holder, or 0
- * @holder_comm: comm of the exclusive holder (label for a kernel owner),
- *	empty if none
+ * @holder_comm: comm of the exclusive holder (the whole label for a kernel
+ *	owner), empty if none
  */
 struct glock_kstate {
 	u32 mode;
@@ -33,7 +36,7 @@ struct glock_kstate {
 	u32 depth;
 	u32 result;
 	pid_t holder_pid;
-	char holder_comm[TASK_COMM_LEN];
+	char holder_comm[GLOCK_COMM_LEN];
 };
 
 struct glock_owner *glock_owner_create(const char *label);
