@@ -22,8 +22,8 @@
  * ending owner passes through it) and the set of queued requests fixed, as
  * only its holder queues. Requests may still *leave* at any time: an
  * owner's waits are walked under that owner's wait_lock, which a leaving
- * request takes to unlink itself. Each object is read under its bucket
- * lock, one bucket at a time; no spinlock is held from one owner to the
+ * request takes to unlink itself. Each object is read under its own
+ * lock, one object at a time; no spinlock is held from one owner to the
  * next. The search is breadth-first, with each owner's dd_node/dd_gen as
  * queue link and visited mark (graph lock).
  */
@@ -151,12 +151,12 @@ static void glock_visit_blockers(struct glock_search *s, struct glock_obj *obj,
 	struct glock_waiter *w, *last = NULL;
 	struct glock_ref *ref;
 
-	lockdep_assert_held(&obj->bucket->lock);
+	lockdep_assert_held(&obj->lock);
 	list_for_each_entry(ref, &obj->refs, obj_node) {
 		if (!glock_step(s))
 			return;
-		if (ref->depth && ref->owner != self)
-			glock_visit(s, ref->owner);
+		if (ref->depth && ref->key.owner != self)
+			glock_visit(s, ref->key.owner);
 		if (s->found)
 			return;
 	}
@@ -178,8 +178,8 @@ static void glock_visit_blockers(struct glock_search *s, struct glock_obj *obj,
 	list_for_each_entry(w, &obj->waiters, node) {
 		if (!glock_step(s))
 			return;
-		if (w->ref->owner != self)
-			glock_visit(s, w->ref->owner);
+		if (w->ref->key.owner != self)
+			glock_visit(s, w->ref->key.owner);
 		if (s->found || w == last)
 			return;
 	}
@@ -188,7 +188,6 @@ static void glock_visit_blockers(struct glock_search *s, struct glock_obj *obj,
 /* Visit what @owner's queued requests wait for. */
 static void glock_visit_owner(struct glock_search *s, struct glock_owner *owner)
 {
-	struct glock_bucket *b;
 	struct glock_waiter *w;
 
 	spin_lock(&owner->wait_lock);
@@ -202,12 +201,12 @@ static void glock_visit_owner(struct glock_search *s, struct glock_owner *owner)
 		 */
 		if (w->obj == s->start)
 			continue;
-		b = w->obj->bucket;
-		spin_lock(&b->lock);
+		/* The waiter pins its object; it cannot leave meanwhile. */
+		spin_lock(&w->obj->lock);
 		/* A granted waiter still finishing holds, it does not wait. */
 		if (!w->granted)
 			glock_visit_blockers(s, w->obj, w, w->mode, owner);
-		spin_unlock(&b->lock);
+		spin_unlock(&w->obj->lock);
 		if (glock_search_done(s))
 			break;
 	}
@@ -217,7 +216,7 @@ static void glock_visit_owner(struct glock_search *s, struct glock_owner *owner)
 /**
  * glock_would_deadlock() - would queueing @me on @obj in @mode close a cycle?
  * @me: the requesting owner
- * @obj: the busy object, pinned by the caller; its bucket lock is not held
+ * @obj: the busy object, pinned by the caller and not locked
  * @mode: the requested mode
  *
  * Context: graph lock held, no spinlock held.
@@ -238,9 +237,9 @@ bool glock_would_deadlock(struct glock_owner *me, struct glock_obj *obj,
 	INIT_LIST_HEAD(&s.queue);
 	glock_dd_gen++;
 
-	spin_lock(&obj->bucket->lock);
+	spin_lock(&obj->lock);
 	glock_visit_blockers(&s, obj, NULL, mode, me);
-	spin_unlock(&obj->bucket->lock);
+	spin_unlock(&obj->lock);
 
 	while (!glock_search_done(&s) && !list_empty(&s.queue)) {
 		owner = list_first_entry(&s.queue, struct glock_owner, dd_node);

@@ -6,13 +6,22 @@
  * single spaces; durations in nanoseconds under *_ns keys. Names never need
  * quoting; a comm's bytes outside 0x21..0x7e print as '_'.
  *
- * Locking: "locks" takes each bucket lock in turn while it prints that
- * bucket; "owners" holds glock_owners_lock and each owner's lock in turn
- * (a ref's counts change under its bucket lock, so they are read once).
+ * Both lists stream: seq_file asks for one record at a time and stops at
+ * every full page, so no print builds the whole text or holds a lock for
+ * all of it.
+ *
+ * Locking: "locks" walks the object table with an rhashtable walker (RCU
+ * held between seq_file's start and stop) and takes one object's lock
+ * while it prints that object. A walk that meets a table resize may repeat
+ * or skip records, as /proc files may. "owners" holds glock_owners_lock
+ * from start to stop, one page of output at a time, and each owner's lock
+ * while it counts its refs (a ref's counts change under its object's lock,
+ * so they are read once).
  */
 
 #include <linux/debugfs.h>
 #include <linux/ktime.h>
+#include <linux/rhashtable.h>
 #include <linux/seq_file.h>
 
 #include "internal.h"
@@ -58,64 +67,166 @@ static void glock_show_obj(struct seq_file *m, struct glock_obj *obj, u64 now)
 		if (!ref->depth)
 			continue;
 		seq_printf(m, "holder lock=%s ipcns=%u owner=%llu kind=%s pid=%d comm=%s mode=%s depth=%u held_ns=%llu\n",
-			   obj->name, obj->ns_inum, ref->owner->id, glock_kind(ref->owner),
+			   obj->name, obj->ns_inum, ref->key.owner->id, glock_kind(ref->key.owner),
 			   pid_nr(ref->pid), glock_word(word, ref->comm),
 			   glock_mode_name(ref->mode), ref->depth,
 			   coarse - ref->since_ns);
 	}
 	list_for_each_entry(w, &obj->waiters, node)
 		seq_printf(m, "waiter lock=%s ipcns=%u owner=%llu kind=%s pid=%d comm=%s mode=%s waited_ns=%llu\n",
-			   obj->name, obj->ns_inum, w->ref->owner->id,
-			   glock_kind(w->ref->owner), w->pid,
+			   obj->name, obj->ns_inum, w->ref->key.owner->id,
+			   glock_kind(w->ref->key.owner), w->pid,
 			   glock_word(word, w->comm), glock_mode_name(w->mode),
 			   now - w->since_ns);
 }
 
-static int glock_locks_show(struct seq_file *m, void *v)
+/* The "locks" reader: a walker over the table, kept across reads. */
+struct glock_locks_iter {
+	struct rhashtable_iter hti;
+	loff_t pos;		/* the record the walker stands on */
+};
+
+/* The walker's next live object; a resize (-EAGAIN) just goes on. */
+static struct glock_obj *glock_locks_advance(struct glock_locks_iter *it,
+					     bool peek)
 {
-	unsigned int i, n = glock_table_size();
-	struct glock_bucket *b;
 	struct glock_obj *obj;
 
-	for (i = 0; i < n; i++) {
-		b = glock_table_bucket(i);
-		if (hlist_empty(&b->objs))
-			continue;
-		spin_lock(&b->lock);
-		hlist_for_each_entry(obj, &b->objs, hnode)
-			glock_show_obj(m, obj, ktime_get_ns());
-		spin_unlock(&b->lock);
+	for (;;) {
+		obj = peek ? rhashtable_walk_peek(&it->hti) :
+			     rhashtable_walk_next(&it->hti);
+		if (!IS_ERR(obj))
+			return obj;
+		if (PTR_ERR(obj) != -EAGAIN)
+			return NULL;
+		peek = false;
 	}
+}
+
+static void *glock_locks_start(struct seq_file *m, loff_t *pos)
+{
+	struct glock_locks_iter *it = m->private;
+
+	/* A reader that went back to the start (lseek 0) walks again. */
+	if (*pos < it->pos) {
+		rhashtable_walk_exit(&it->hti);
+		rhashtable_walk_enter(&glock_objs, &it->hti);
+		it->pos = 0;
+	}
+	rhashtable_walk_start(&it->hti);
+	/* seq_file asks again for the record it could not fit: peek. */
+	while (it->pos < *pos) {
+		if (!glock_locks_advance(it, false))
+			return NULL;
+		it->pos++;
+	}
+	return glock_locks_advance(it, true);
+}
+
+static void *glock_locks_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct glock_locks_iter *it = m->private;
+
+	++*pos;
+	it->pos = *pos;
+	return glock_locks_advance(it, false);
+}
+
+static void glock_locks_stop(struct seq_file *m, void *v)
+{
+	struct glock_locks_iter *it = m->private;
+
+	rhashtable_walk_stop(&it->hti);
+}
+
+static int glock_locks_show(struct seq_file *m, void *v)
+{
+	struct glock_obj *obj = v;
+
+	spin_lock(&obj->lock);
+	if (!obj->dead)
+		glock_show_obj(m, obj, ktime_get_ns());
+	spin_unlock(&obj->lock);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(glock_locks);
+
+static const struct seq_operations glock_locks_sops = {
+	.start = glock_locks_start,
+	.next = glock_locks_next,
+	.stop = glock_locks_stop,
+	.show = glock_locks_show,
+};
+
+static int glock_locks_open(struct inode *inode, struct file *file)
+{
+	struct glock_locks_iter *it;
+
+	it = __seq_open_private(file, &glock_locks_sops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	rhashtable_walk_enter(&glock_objs, &it->hti);
+	return 0;
+}
+
+static int glock_locks_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct glock_locks_iter *it = m->private;
+
+	rhashtable_walk_exit(&it->hti);
+	return seq_release_private(inode, file);
+}
+
+static const struct file_operations glock_locks_fops = {
+	.owner = THIS_MODULE,
+	.open = glock_locks_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = glock_locks_release,
+};
+
+static void *glock_owners_start(struct seq_file *m, loff_t *pos)
+{
+	mutex_lock(&glock_owners_lock);
+	return seq_list_start(&glock_owners, *pos);
+}
+
+static void *glock_owners_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	return seq_list_next(v, &glock_owners, pos);
+}
+
+static void glock_owners_stop(struct seq_file *m, void *v)
+{
+	mutex_unlock(&glock_owners_lock);
+}
 
 static int glock_owners_show(struct seq_file *m, void *v)
 {
+	struct glock_owner *owner = list_entry(v, struct glock_owner, node);
 	char word[GLOCK_COMM_LEN];
-	struct glock_owner *owner;
+	unsigned int held = 0, waits = 0;
 	struct glock_ref *ref;
-	unsigned int held, waits;
 
-	mutex_lock(&glock_owners_lock);
-	list_for_each_entry(owner, &glock_owners, node) {
-		held = 0;
-		waits = 0;
-		spin_lock(&owner->lock);
-		list_for_each_entry(ref, &owner->refs, owner_node) {
-			held += !!READ_ONCE(ref->depth);
-			waits += READ_ONCE(ref->nwait);
-		}
-		spin_unlock(&owner->lock);
-		seq_printf(m, "owner id=%llu kind=%s pid=%d comm=%s ipcns=%u locks=%u waits=%u\n",
-			   owner->id, glock_kind(owner), owner->pid,
-			   glock_word(word, owner->comm), owner->ns_inum, held,
-			   waits);
+	spin_lock(&owner->lock);
+	list_for_each_entry(ref, &owner->refs, owner_node) {
+		held += !!READ_ONCE(ref->depth);
+		waits += READ_ONCE(ref->nwait);
 	}
-	mutex_unlock(&glock_owners_lock);
+	spin_unlock(&owner->lock);
+	seq_printf(m, "owner id=%llu kind=%s pid=%d comm=%s ipcns=%u locks=%u waits=%u\n",
+		   owner->id, glock_kind(owner), owner->pid,
+		   glock_word(word, owner->comm), owner->ns_inum, held, waits);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(glock_owners);
+
+static const struct seq_operations glock_owners_sops = {
+	.start = glock_owners_start,
+	.next = glock_owners_next,
+	.stop = glock_owners_stop,
+	.show = glock_owners_show,
+};
+DEFINE_SEQ_ATTRIBUTE(glock_owners);
 
 static int glock_stats_show(struct seq_file *m, void *v)
 {

@@ -8,15 +8,16 @@
  *   graph lock (sleeping bit lock)    serialises "no cycle, then enqueue";
  *                                     taken with the request's deadline
  *     owner->wait_lock (spinlock)     the owner's list of queued requests
- *       bucket->lock (spinlock)       objects hashed to the bucket, all their
- *                                     fields, their refs and waiters
+ *       obj->lock (spinlock)          one lock object: all its fields, its
+ *                                     refs and waiters
  *         owner->lock (spinlock)      the owner's list of refs
  *         glock_marks_lock (spinlock) the list of idle abandoned marks
  *
- * Only the cycle search nests a bucket lock inside owner->wait_lock, one
- * bucket at a time; every other path takes them one after the other.
- * glock_marks_trim() takes glock_marks_lock and then only *trylocks* a
- * bucket, so it adds no bucket-after-marks dependency.
+ * No path holds two object locks. Only the cycle search nests an object
+ * lock inside owner->wait_lock, one object at a time; every other path
+ * takes them one after the other. glock_marks_trim() takes glock_marks_lock
+ * and then only *trylocks* an object, so it adds no object-after-marks
+ * dependency. The rhashtables' own bucket locks nest inside obj->lock.
  */
 #ifndef _GLOCK_INTERNAL_H
 #define _GLOCK_INTERNAL_H
@@ -28,6 +29,7 @@
 #include <linux/percpu.h>
 #include <linux/percpu_counter.h>
 #include <linux/pid.h>
+#include <linux/rhashtable-types.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -37,28 +39,21 @@
 
 struct ipc_namespace;
 
-/**
- * struct glock_bucket - one chain of the lock table
- * @lock: protects every object on @objs and everything hanging off them
- * @objs: objects whose hash selects this bucket
- */
-struct glock_bucket {
-	spinlock_t lock;	/* see above */
-	struct hlist_head objs;
-};
-
 /*
  * struct glock_obj - a named lock. It exists while held, waited for, pinned
  * (a finishing waiter, a cycle search) or carrying an abandoned mark.
  *
- * Every field is protected by bucket->lock, except lru and on_lru
- * (glock_marks_lock). Key: (ns, name, name_len); ns is referenced for as
- * long as the object exists, so a dead namespace's address cannot be
- * reused by a new one while any object still carries it.
+ * Every field is protected by lock, except lru and on_lru
+ * (glock_marks_lock) and hnode (the table's). Key: (ns, name, name_len); ns
+ * is referenced for as long as the object is in the table, so a dead
+ * namespace's address cannot be reused by a new one while any object
+ * still carries it. Freed an RCU grace period after it left the table.
  */
 struct glock_obj {
-	struct hlist_node hnode;
-	struct glock_bucket *bucket;
+	struct rhash_head hnode;
+	spinlock_t lock;		/* see above */
+	bool dead;			/* left the table */
+	bool refs_hashed;		/* refs are found in glock_refs */
 	struct ipc_namespace *ns;
 	unsigned int ns_inum;
 	u32 hash;
@@ -67,6 +62,8 @@ struct glock_obj {
 	u32 nwaiters;		/* entries on waiters */
 	u32 pins;		/* finishing waiters and cycle searches */
 	u32 gen;		/* bumped when an owner gets it without queueing */
+	u32 nrefs;		/* entries on refs */
+	struct glock_ref *excl;	/* the exclusive holder's ref, or NULL */
 	struct list_head refs;		/* glock_ref.obj_node */
 	struct list_head waiters;	/* glock_waiter.node, FIFO */
 
@@ -85,6 +82,7 @@ struct glock_obj {
 	u64 wait_max_ns;
 	u64 hold_max_ns;	/* coarse clock: tick precision */
 
+	struct rcu_head rcu;
 	u32 name_len;
 	char name[GLOCK_NAME_MAX + 1];	/* NUL-terminated for printing */
 };
@@ -93,26 +91,32 @@ struct glock_obj {
  * struct glock_ref - one owner's interest in one object: holds and/or waits.
  *
  * Exists while depth or nwait is nonzero; counted against the per-owner
- * limit. Protected by obj->bucket->lock; owner_node also by owner->lock
- * (debugfs reads depth and nwait there, once each).
+ * limit. Protected by obj->lock; owner_node also by owner->lock (debugfs
+ * reads depth and nwait there, once each). Key in glock_refs: (obj, owner).
  */
-struct glock_ref {
-	struct list_head obj_node;
-	struct list_head owner_node;
+struct glock_ref_key {
 	struct glock_obj *obj;
 	struct glock_owner *owner;
+};
+
+struct glock_ref {
+	struct glock_ref_key key;
+	struct rhash_head hnode;
+	struct list_head obj_node;
+	struct list_head owner_node;
 	u32 mode;		/* held mode, valid while depth > 0 */
 	u32 depth;
 	u32 nwait;		/* this owner's requests queued on obj */
 	u64 since_ns;		/* when depth went 0 -> 1, coarse clock */
 	struct pid *pid;	/* acquiring task's tgid; NULL for kernel */
+	struct rcu_head rcu;
 	char comm[GLOCK_COMM_LEN];
 };
 
 /*
  * struct glock_waiter - a sleeping request; lives on the waiter's stack.
  *
- * node, granted and result are protected by obj->bucket->lock; owner_node
+ * node, granted and result are protected by obj->lock; owner_node
  * by owner->wait_lock. The waiting task takes both locks before it returns,
  * so neither a waker nor a cycle search can use it after that.
  */
@@ -197,11 +201,12 @@ extern unsigned int glock_max_depth;
 extern unsigned int glock_max_deadlock_steps;
 
 /* lock.c */
+extern struct rhashtable glock_objs;
 extern struct percpu_counter glock_nobjs;
 int glock_table_init(void);
 void glock_table_exit(void);
-struct glock_bucket *glock_table_bucket(unsigned int i);
-unsigned int glock_table_size(void);
+void glock_obj_put(struct glock_obj *obj);
+void glock_obj_unlock(struct glock_obj *obj);
 int glock_check_name(const char *name, size_t len);
 int glock_check_args(const char *name, size_t len, u32 mode, u32 flags);
 int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
@@ -213,7 +218,6 @@ void glock_unacquire(struct glock_owner *owner, const char *name, u32 len,
 void glock_snapshot(struct glock_owner *owner, const char *name, u32 len,
 		    struct glock_snapshot *snap);
 void glock_release_all(struct glock_owner *owner);
-void glock_obj_free_idle(struct glock_obj *obj);
 void glock_owner_free_spares(struct glock_owner *owner);
 
 /* owner.c */

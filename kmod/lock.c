@@ -4,26 +4,34 @@
  *
  * Locking rules (order in internal.h):
  *
- * - The table is a fixed array of buckets; a bucket's spinlock protects the
- *   objects hashed to it and every field of them, their refs' counts and
- *   their waiters' queue links. One lock, one bucket: distinct names scale
- *   across CPUs, and the uncontended path takes no other lock.
- * - owner->lock nests inside a bucket lock; it guards only the owner's list
- *   of refs, so debugfs and owner teardown can walk it. owner->nrefs is an
+ * - Objects live in an rhashtable keyed by (IPC namespace, name), which
+ *   grows and shrinks with its content. Lookups run under RCU and then take
+ *   the object's own spinlock, obj->lock, which protects every field of the
+ *   object, its refs' counts and its waiters' queue links. An object leaves
+ *   the table under its lock and is marked dead there; a lookup that finds
+ *   a dead object treats it as absent. Objects are freed after an RCU grace
+ *   period, so a lookup may always lock what it found.
+ * - An owner's ref on an object is found by walking obj->refs while the
+ *   object has few refs; an object that gets more (many shared holders)
+ *   hashes all its refs by (object, owner) in glock_refs from then on, so
+ *   no lookup walks a list users make long. Refs come from a
+ *   SLAB_TYPESAFE_BY_RCU cache for those RCU walks.
+ * - owner->lock nests inside obj->lock; it guards only the owner's list of
+ *   refs, so debugfs and owner teardown can walk it. owner->nrefs is an
  *   atomic charged before a ref is made, so threads of one owner never
  *   exceed the per-owner limit together.
  * - The graph lock (deadlock.c) is taken, outside any spinlock, by a request
  *   that must sleep: "no cycle, then enqueue" is atomic against every other
- *   enqueue. The search runs with no bucket lock held and the object
+ *   enqueue. The search runs with no object lock held and the object
  *   pinned; an owner that took the object meanwhile without queueing bumps
  *   obj->gen, and the request looks again.
- * - A waiter is granted by whoever releases: under the bucket lock the lock
- *   is handed over, w->granted set and the task woken. The waiter always
- *   retakes the bucket lock before it returns, so the waker's use of the
- *   on-stack waiter cannot outlive it. obj->pins keeps the object alive
- *   until each waiter has taken that lock. A waiter leaves its owner's
- *   list of waits under owner->wait_lock alone, never the graph lock, so
- *   a killed or timed-out waiter leaves at once.
+ * - A waiter is granted by whoever releases: under obj->lock the lock is
+ *   handed over, w->granted set and the task woken. The waiter always
+ *   retakes obj->lock before it returns, so the waker's use of the on-stack
+ *   waiter cannot outlive it. obj->pins keeps the object in the table until
+ *   each waiter has taken that lock. A waiter leaves its owner's list of
+ *   waits under owner->wait_lock alone, never the graph lock, so a killed
+ *   or timed-out waiter leaves at once.
  * - A grant that never reaches user space (the waiter was killed, or the
  *   result could not be written) is undone as if it never happened: the
  *   lock goes on to the next waiter and a consumed abandoned mark with it.
@@ -33,11 +41,13 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/hash.h>
 #include <linux/hrtimer.h>
 #include <linux/ipc_namespace.h>
+#include <linux/jhash.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
+#include <linux/rhashtable.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
@@ -45,24 +55,17 @@
 #include "internal.h"
 #include "trace.h"
 
-#define GLOCK_HASH_BITS	16
+/* Refs an object keeps on its list before it hashes them. */
+#define GLOCK_REFS_LISTED	4
 
-static struct glock_bucket *glock_table;
 static struct kmem_cache *glock_obj_cache;
 static struct kmem_cache *glock_ref_cache;
+static bool glock_objs_ready, glock_refs_ready;
 
+struct rhashtable glock_objs;
+static struct rhashtable glock_refs;
 struct percpu_counter glock_nobjs;
 DEFINE_PER_CPU(struct glock_stats, glock_stats);
-
-unsigned int glock_table_size(void)
-{
-	return 1U << GLOCK_HASH_BITS;
-}
-
-struct glock_bucket *glock_table_bucket(unsigned int i)
-{
-	return &glock_table[i];
-}
 
 /**
  * glock_check_name() - validate a lock name
@@ -104,53 +107,122 @@ int glock_check_args(const char *name, size_t len, u32 mode, u32 flags)
 /* A request's key, hashed once. */
 struct glock_key {
 	struct ipc_namespace *ns;
-	unsigned int ns_inum;
 	const char *name;
 	u32 len;
 	u32 hash;
-	struct glock_bucket *bucket;
 };
 
 static void glock_key_init(struct glock_key *key, struct glock_owner *owner,
 			   const char *name, u32 len)
 {
 	key->ns = owner->ns;
-	key->ns_inum = owner->ns_inum;
 	key->name = name;
 	key->len = len;
 	key->hash = full_name_hash(owner->ns, name, len);
-	key->bucket = &glock_table[hash_32(key->hash, GLOCK_HASH_BITS)];
 }
 
-static struct glock_obj *glock_lookup(const struct glock_key *key)
+static u32 glock_key_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct glock_key *key = data;
+
+	return jhash_1word(key->hash, seed);
+}
+
+static u32 glock_obj_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct glock_obj *obj = data;
+
+	return jhash_1word(obj->hash, seed);
+}
+
+static int glock_obj_cmpfn(struct rhashtable_compare_arg *arg,
+			   const void *data)
+{
+	const struct glock_key *key = arg->key;
+	const struct glock_obj *obj = data;
+
+	return obj->ns != key->ns || obj->name_len != key->len ||
+	       memcmp(obj->name, key->name, key->len);
+}
+
+static const struct rhashtable_params glock_obj_params = {
+	.head_offset = offsetof(struct glock_obj, hnode),
+	.hashfn = glock_key_hashfn,
+	.obj_hashfn = glock_obj_hashfn,
+	.obj_cmpfn = glock_obj_cmpfn,
+	.automatic_shrinking = true,
+};
+
+/* glock_ref.key: the owner and object, adjacent, hashed as 2 words. */
+static const struct rhashtable_params glock_ref_params = {
+	.head_offset = offsetof(struct glock_ref, hnode),
+	.key_offset = offsetof(struct glock_ref, key),
+	.key_len = sizeof_field(struct glock_ref, key),
+	.automatic_shrinking = true,
+};
+
+/*
+ * Find @key's live object and lock it, or NULL. The RCU read lock keeps
+ * what the table returned in memory until its lock is taken.
+ */
+static struct glock_obj *glock_lookup_lock(const struct glock_key *key)
 {
 	struct glock_obj *obj;
 
-	lockdep_assert_held(&key->bucket->lock);
-	hlist_for_each_entry(obj, &key->bucket->objs, hnode)
-		if (obj->hash == key->hash && obj->ns == key->ns &&
-		    obj->name_len == key->len &&
-		    !memcmp(obj->name, key->name, key->len))
-			return obj;
-	return NULL;
+	rcu_read_lock();
+	obj = rhashtable_lookup(&glock_objs, key, glock_obj_params);
+	if (obj) {
+		spin_lock(&obj->lock);
+		if (obj->dead) {
+			spin_unlock(&obj->lock);
+			obj = NULL;
+		}
+	}
+	rcu_read_unlock();
+	return obj;
+}
+
+static void glock_obj_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(glock_obj_cache,
+			container_of(head, struct glock_obj, rcu));
+}
+
+/**
+ * glock_obj_unlock() - unlock an object, freeing it if it left the table
+ * @obj: the object, locked
+ */
+void glock_obj_unlock(struct glock_obj *obj)
+{
+	bool dead = obj->dead;
+
+	spin_unlock(&obj->lock);
+	if (dead)
+		call_rcu(&obj->rcu, glock_obj_free_rcu);
 }
 
 static struct glock_ref *glock_find_ref(struct glock_obj *obj,
 					struct glock_owner *owner)
 {
+	struct glock_ref_key key = { .obj = obj, .owner = owner };
 	struct glock_ref *ref;
 
-	lockdep_assert_held(&obj->bucket->lock);
+	lockdep_assert_held(&obj->lock);
+	if (obj->refs_hashed)
+		return rhashtable_lookup_fast(&glock_refs, &key,
+					      glock_ref_params);
 	list_for_each_entry(ref, &obj->refs, obj_node)
-		if (ref->owner == owner)
+		if (ref->key.owner == owner)
 			return ref;
 	return NULL;
 }
 
 /*
- * Spare objects: a request takes the owner's spare (or allocates one) before
- * it locks the bucket, and gives back what it did not use. A freed object
- * or ref refills the spare, so lock/unlock loops never reach the allocator.
+ * Spare allocations: a request takes the owner's spare object and ref (or
+ * allocates them) before it takes any spinlock, and gives back what it did
+ * not use. A ref that never left the object's list refills the spare when
+ * it is dropped, so lock/unlock loops on held names rarely reach the
+ * allocator; objects and hashed refs go back after an RCU grace period.
  */
 struct glock_spares {
 	struct glock_obj *obj;
@@ -191,79 +263,6 @@ static int glock_spares_get(struct glock_owner *owner, struct glock_spares *s)
 	return -ENOMEM;
 }
 
-/* Turn the spare object into a new, empty lock in the table. */
-static struct glock_obj *glock_obj_insert(const struct glock_key *key,
-					  struct glock_spares *s)
-{
-	struct glock_obj *obj = s->obj;
-
-	lockdep_assert_held(&key->bucket->lock);
-	if (percpu_counter_compare(&glock_nobjs, READ_ONCE(glock_max_locks)) >= 0)
-		return NULL;
-	s->obj = NULL;
-	memset(obj, 0, offsetof(struct glock_obj, name));
-	obj->bucket = key->bucket;
-	obj->ns = get_ipc_ns(key->ns);
-	obj->ns_inum = key->ns_inum;
-	obj->hash = key->hash;
-	INIT_LIST_HEAD(&obj->refs);
-	INIT_LIST_HEAD(&obj->waiters);
-	INIT_LIST_HEAD(&obj->lru);
-	obj->name_len = key->len;
-	memcpy(obj->name, key->name, key->len);
-	obj->name[key->len] = '\0';
-	hlist_add_head(&obj->hnode, &key->bucket->objs);
-	percpu_counter_inc(&glock_nobjs);
-	return obj;
-}
-
-/* Take @obj out of the table; the caller frees or recycles it. */
-static void glock_obj_unhash(struct glock_obj *obj)
-{
-	lockdep_assert_held(&obj->bucket->lock);
-	hlist_del(&obj->hnode);
-	percpu_counter_dec(&glock_nobjs);
-	glock_put_ipc_ns(obj->ns);
-	obj->ns = NULL;
-}
-
-static bool glock_obj_idle(const struct glock_obj *obj)
-{
-	return !obj->nholders && !obj->nwaiters && !obj->pins;
-}
-
-/**
- * glock_obj_free_idle() - drop an object nobody holds, waits for or pins
- * @obj: the object; its bucket lock is held
- *
- * An abandoned mark keeps the object, parked on the bounded list of idle
- * marks, so the next acquirer learns of it.
- */
-void glock_obj_free_idle(struct glock_obj *obj)
-{
-	lockdep_assert_held(&obj->bucket->lock);
-	if (!glock_obj_idle(obj))
-		return;
-	if (obj->abandoned) {
-		glock_mark_idle(obj);
-		return;
-	}
-	glock_obj_unhash(obj);
-	kmem_cache_free(glock_obj_cache, obj);
-}
-
-/* Free @obj if idle, refilling @owner's spare instead of the allocator. */
-static void glock_obj_put(struct glock_owner *owner, struct glock_obj *obj)
-{
-	lockdep_assert_held(&obj->bucket->lock);
-	if (!glock_obj_idle(obj) || obj->abandoned) {
-		glock_obj_free_idle(obj);
-		return;
-	}
-	glock_obj_unhash(obj);
-	glock_spare_obj_put(owner, obj);
-}
-
 /* Count one more ref for @owner, unless that goes over the limit. */
 static bool glock_owner_charge(struct glock_owner *owner)
 {
@@ -283,50 +282,194 @@ static bool glock_owner_full(struct glock_owner *owner)
 	       READ_ONCE(glock_max_locks_per_owner);
 }
 
-/* Find or create @owner's ref on @obj; NULL when over the per-owner limit. */
+/*
+ * Find @key's object, or make it from the spare; returned locked. NULL with
+ * -ENOLCK (a limit) or -ENOMEM in *err. Called with no spinlock held.
+ */
+static struct glock_obj *glock_obj_get(struct glock_owner *owner,
+				       const struct glock_key *key,
+				       struct glock_spares *s, int *err)
+{
+	struct glock_obj *obj, *old;
+
+	for (;;) {
+		obj = glock_lookup_lock(key);
+		if (obj)
+			return obj;
+		if (glock_owner_full(owner) ||
+		    percpu_counter_compare(&glock_nobjs,
+					   READ_ONCE(glock_max_locks)) >= 0) {
+			*err = -ENOLCK;
+			return NULL;
+		}
+		if (!s->obj)
+			s->obj = kmem_cache_alloc(glock_obj_cache,
+						  GFP_KERNEL_ACCOUNT);
+		obj = s->obj;
+		if (!obj) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		memset(obj, 0, offsetof(struct glock_obj, name));
+		spin_lock_init(&obj->lock);
+		obj->ns = key->ns;
+		obj->ns_inum = key->ns->ns.inum;
+		obj->hash = key->hash;
+		INIT_LIST_HEAD(&obj->refs);
+		INIT_LIST_HEAD(&obj->waiters);
+		INIT_LIST_HEAD(&obj->lru);
+		obj->name_len = key->len;
+		memcpy(obj->name, key->name, key->len);
+		obj->name[key->len] = '\0';
+
+		/* Locked before it is visible: nobody sees it half made. */
+		spin_lock(&obj->lock);
+		old = rhashtable_lookup_get_insert_key(&glock_objs, key,
+						       &obj->hnode,
+						       glock_obj_params);
+		if (!old) {
+			s->obj = NULL;
+			get_ipc_ns(obj->ns);
+			percpu_counter_inc(&glock_nobjs);
+			return obj;
+		}
+		spin_unlock(&obj->lock);
+		if (IS_ERR(old)) {
+			*err = PTR_ERR(old) == -E2BIG ? -ENOLCK : -ENOMEM;
+			return NULL;
+		}
+		/* Someone made it first: look again. */
+	}
+}
+
+static bool glock_obj_idle(const struct glock_obj *obj)
+{
+	return !obj->nholders && !obj->nwaiters && !obj->pins;
+}
+
+/**
+ * glock_obj_put() - drop an object nobody holds, waits for or pins
+ * @obj: the object, locked; glock_obj_unlock() frees it if it left
+ *
+ * An abandoned mark keeps the object, parked on the bounded list of idle
+ * marks, so the next acquirer learns of it.
+ */
+void glock_obj_put(struct glock_obj *obj)
+{
+	lockdep_assert_held(&obj->lock);
+	if (!glock_obj_idle(obj) || obj->dead)
+		return;
+	if (obj->abandoned) {
+		glock_mark_idle(obj);
+		return;
+	}
+	rhashtable_remove_fast(&glock_objs, &obj->hnode, glock_obj_params);
+	obj->dead = true;
+	percpu_counter_dec(&glock_nobjs);
+	glock_put_ipc_ns(obj->ns);
+}
+
+/* From now on @obj finds its refs by hash: it has more than a few. */
+static int glock_refs_hash_all(struct glock_obj *obj)
+{
+	struct glock_ref *ref, *undo;
+	int ret;
+
+	lockdep_assert_held(&obj->lock);
+	list_for_each_entry(ref, &obj->refs, obj_node) {
+		ret = rhashtable_insert_fast(&glock_refs, &ref->hnode,
+					     glock_ref_params);
+		if (ret)
+			goto unwind;
+	}
+	obj->refs_hashed = true;
+	return 0;
+
+unwind:
+	list_for_each_entry(undo, &obj->refs, obj_node) {
+		if (undo == ref)
+			break;
+		rhashtable_remove_fast(&glock_refs, &undo->hnode,
+				       glock_ref_params);
+	}
+	return -ENOMEM;
+}
+
+/*
+ * Find or create @owner's ref on @obj. NULL with -ENOLCK over the per-owner
+ * limit, -ENOMEM if the ref hash cannot grow.
+ */
 static struct glock_ref *glock_ref_get(struct glock_obj *obj,
 				       struct glock_owner *owner,
-				       struct glock_spares *s)
+				       struct glock_spares *s, int *err)
 {
 	struct glock_ref *ref = glock_find_ref(obj, owner);
 
-	lockdep_assert_held(&obj->bucket->lock);
+	lockdep_assert_held(&obj->lock);
 	if (ref)
 		return ref;
-	if (!glock_owner_charge(owner))
+	if (!glock_owner_charge(owner)) {
+		*err = -ENOLCK;
 		return NULL;
+	}
 	ref = s->ref;
-	s->ref = NULL;
 	memset(ref, 0, sizeof(*ref));
-	ref->obj = obj;
-	ref->owner = owner;
+	ref->key.obj = obj;
+	ref->key.owner = owner;
 	list_add_tail(&ref->obj_node, &obj->refs);
+	if (++obj->nrefs > GLOCK_REFS_LISTED &&
+	    (obj->refs_hashed ?
+	     rhashtable_insert_fast(&glock_refs, &ref->hnode,
+				    glock_ref_params) :
+	     glock_refs_hash_all(obj))) {
+		list_del(&ref->obj_node);
+		obj->nrefs--;
+		atomic_dec(&owner->nrefs);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	s->ref = NULL;
 	spin_lock(&owner->lock);
 	list_add_tail(&ref->owner_node, &owner->refs);
 	spin_unlock(&owner->lock);
 	return ref;
 }
 
+static void glock_ref_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(glock_ref_cache,
+			container_of(head, struct glock_ref, rcu));
+}
+
 static void glock_ref_put(struct glock_ref *ref)
 {
-	struct glock_owner *owner = ref->owner;
+	struct glock_owner *owner = ref->key.owner;
+	struct glock_obj *obj = ref->key.obj;
 
-	lockdep_assert_held(&ref->obj->bucket->lock);
+	lockdep_assert_held(&obj->lock);
 	if (ref->depth || ref->nwait)
 		return;
 	list_del(&ref->obj_node);
+	obj->nrefs--;
 	spin_lock(&owner->lock);
 	list_del(&ref->owner_node);
 	spin_unlock(&owner->lock);
 	atomic_dec(&owner->nrefs);
-	glock_spare_ref_put(owner, ref);
+	if (obj->refs_hashed) {
+		/* A hash walk may still pass through it. */
+		rhashtable_remove_fast(&glock_refs, &ref->hnode,
+				       glock_ref_params);
+		call_rcu(&ref->rcu, glock_ref_free_rcu);
+	} else {
+		glock_spare_ref_put(owner, ref);
+	}
 }
 
 /* Would @mode be compatible with the current holders, for @ref's owner? */
 static bool glock_compatible(const struct glock_obj *obj,
 			     const struct glock_ref *ref, u32 mode)
 {
-	lockdep_assert_held(&obj->bucket->lock);
+	lockdep_assert_held(&obj->lock);
 	if (!obj->nholders)
 		return true;
 	if (ref && ref->depth)
@@ -343,11 +486,13 @@ static void glock_grant(struct glock_obj *obj, struct glock_ref *ref,
 			u32 mode, struct pid *pid, const char *comm,
 			u32 *result)
 {
-	lockdep_assert_held(&obj->bucket->lock);
+	lockdep_assert_held(&obj->lock);
 	if (!ref->depth++) {
 		obj->nholders++;
 		obj->mode = mode;
 		obj->acquired++;
+		if (mode == GLOCK_EXCLUSIVE)
+			obj->excl = ref;
 		ref->mode = mode;
 		ref->since_ns = ktime_get_coarse_ns();
 		ref->pid = get_pid(pid);
@@ -359,7 +504,7 @@ static void glock_grant(struct glock_obj *obj, struct glock_ref *ref,
 			glock_mark_busy(obj);
 		}
 	}
-	trace_glock_acquire(obj->name, ref->owner->id, mode, ref->depth);
+	trace_glock_acquire(obj->name, ref->key.owner->id, mode, ref->depth);
 }
 
 /* Hand the lock to the head of the queue while it is compatible. */
@@ -368,7 +513,7 @@ static void glock_wake_waiters(struct glock_obj *obj)
 	struct glock_waiter *w, *tmp;
 	u64 now = 0;
 
-	lockdep_assert_held(&obj->bucket->lock);
+	lockdep_assert_held(&obj->lock);
 	list_for_each_entry_safe(w, tmp, &obj->waiters, node) {
 		if (!glock_compatible(obj, w->ref, w->mode))
 			break;
@@ -376,7 +521,7 @@ static void glock_wake_waiters(struct glock_obj *obj)
 		obj->nwaiters--;
 		w->ref->nwait--;
 		glock_grant(obj, w->ref, w->mode,
-			    w->ref->owner->kernel ? NULL : task_tgid(w->task),
+			    w->ref->key.owner->kernel ? NULL : task_tgid(w->task),
 			    w->comm, &w->result);
 		/* One clock read for a whole shared batch. */
 		if (!now)
@@ -388,18 +533,20 @@ static void glock_wake_waiters(struct glock_obj *obj)
 	}
 }
 
-/* Drop @levels (or all) of @ref's hold; on the last one hand the lock on. */
+/* Drop one level (or all) of @ref's hold; on the last hand the lock on. */
 static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
 		       bool all, bool abandon)
 {
-	lockdep_assert_held(&obj->bucket->lock);
+	lockdep_assert_held(&obj->lock);
 	ref->depth = all ? 0 : ref->depth - 1;
-	trace_glock_release(obj->name, ref->owner->id, ref->mode, ref->depth);
+	trace_glock_release(obj->name, ref->key.owner->id, ref->mode, ref->depth);
 	if (ref->depth)
 		return;
 
 	obj->hold_max_ns = max(obj->hold_max_ns,
 			       ktime_get_coarse_ns() - ref->since_ns);
+	if (obj->excl == ref)
+		obj->excl = NULL;
 	if (!--obj->nholders)
 		obj->mode = 0;
 	if (abandon && ref->mode == GLOCK_EXCLUSIVE) {
@@ -408,7 +555,7 @@ static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
 		obj->abandoned_ns = ktime_get_ns();
 		obj->abandons++;
 		this_cpu_inc(glock_stats.abandons);
-		trace_glock_abandon(obj->name, ref->owner->id, ref->mode, 0);
+		trace_glock_abandon(obj->name, ref->key.owner->id, ref->mode, 0);
 	}
 	put_pid(ref->pid);
 	ref->pid = NULL;
@@ -423,24 +570,13 @@ enum glock_try {
 
 /*
  * Grant at once if the rules allow it: recursion, or a compatible lock with
- * nobody queued. Returns GLOCK_TRY_* or -errno; *objp is the object found or
- * created (for the caller to queue on).
+ * nobody queued. @obj is locked. Returns GLOCK_TRY_* or -errno.
  */
-static int glock_try(struct glock_owner *owner, const struct glock_key *key,
-		     u32 mode, struct glock_spares *s, u32 *result, u32 *depth,
-		     struct glock_obj **objp)
+static int glock_try(struct glock_owner *owner, struct glock_obj *obj,
+		     u32 mode, struct glock_spares *s, u32 *result, u32 *depth)
 {
-	struct glock_obj *obj = glock_lookup(key);
 	struct glock_ref *ref;
-
-	if (!obj) {
-		if (glock_owner_full(owner))
-			return -ENOLCK;
-		obj = glock_obj_insert(key, s);
-		if (!obj)
-			return -ENOLCK;
-	}
-	*objp = obj;
+	int err;
 
 	ref = glock_find_ref(obj, owner);
 	if (ref && ref->depth) {
@@ -453,11 +589,9 @@ static int glock_try(struct glock_owner *owner, const struct glock_key *key,
 	}
 	if (!list_empty(&obj->waiters) || !glock_compatible(obj, NULL, mode))
 		return GLOCK_TRY_BUSY;
-	ref = glock_ref_get(obj, owner, s);
-	if (!ref) {
-		glock_obj_put(owner, obj);
-		return -ENOLCK;
-	}
+	ref = glock_ref_get(obj, owner, s, &err);
+	if (!ref)
+		return err;
 	/* A new holder that never queued: a running cycle search must know. */
 	obj->gen++;
 grant:
@@ -475,7 +609,7 @@ grant:
 static void glock_unwind(struct glock_obj *obj, struct glock_ref *ref,
 			 u32 result)
 {
-	lockdep_assert_held(&obj->bucket->lock);
+	lockdep_assert_held(&obj->lock);
 	if (result & GLOCK_R_ABANDONED)
 		obj->abandoned = true;	/* dead_pid and the time are kept */
 	glock_drop(obj, ref, false, false);
@@ -523,52 +657,44 @@ static int glock_stop_reason(const ktime_t *deadline)
 /*
  * Under the graph lock: look again (the lock may have become free), search
  * for a cycle with no spinlock held, and queue once the object is as the
- * search saw it. Called and returns with @b->lock held.
+ * search saw it. Called and returns with @obj locked.
  */
 static int glock_check_and_queue(struct glock_owner *owner,
-				 const struct glock_key *key, u32 mode,
+				 struct glock_obj *obj, u32 mode,
 				 const ktime_t *deadline,
 				 struct glock_spares *s, u32 *result,
 				 u32 *depth, struct glock_waiter *w)
 {
-	struct glock_bucket *b = key->bucket;
-	struct glock_obj *obj, *searched = NULL;
+	bool searched = false, cycle;
 	u32 gen = 0;
-	bool cycle;
 	int ret;
 
 	for (;;) {
-		ret = glock_try(owner, key, mode, s, result, depth, &obj);
+		ret = glock_try(owner, obj, mode, s, result, depth);
 		if (ret != GLOCK_TRY_BUSY)
 			return ret;
-		if (obj == searched && obj->gen == gen)
+		if (searched && obj->gen == gen)
 			break;
 
-		/* The pin keeps obj, so the pointer compared above is it. */
 		obj->pins++;
 		gen = obj->gen;
-		searched = obj;
-		spin_unlock(&b->lock);
+		searched = true;
+		spin_unlock(&obj->lock);
 		cycle = glock_would_deadlock(owner, obj, mode);
 		ret = cycle ? -EDEADLK : glock_stop_reason(deadline);
-		spin_lock(&b->lock);
+		spin_lock(&obj->lock);
 		obj->pins--;
-		if (ret) {
-			if (cycle) {
-				this_cpu_inc(glock_stats.deadlocks);
-				trace_glock_deadlock(obj->name, owner->id, mode,
-						     0);
-			}
-			glock_obj_put(owner, obj);
-			return ret;
+		if (cycle) {
+			this_cpu_inc(glock_stats.deadlocks);
+			trace_glock_deadlock(obj->name, owner->id, mode, 0);
 		}
+		if (ret)
+			return ret;
 	}
 
-	w->ref = glock_ref_get(obj, owner, s);
-	if (!w->ref) {
-		glock_obj_put(owner, obj);
-		return -ENOLCK;
-	}
+	w->ref = glock_ref_get(obj, owner, s, &ret);
+	if (!w->ref)
+		return ret;
 	w->obj = obj;
 	w->task = current;
 	w->mode = mode;
@@ -587,16 +713,15 @@ static int glock_check_and_queue(struct glock_owner *owner,
 }
 
 /*
- * The slow path: queue (see above), sleep, and settle under the bucket
- * lock. A grant that races with a timeout or signal wins: the caller holds
- * the lock and is told so, unless the caller is a user task being killed,
- * which would never see it.
+ * The slow path: queue (see above), sleep, and settle under obj->lock. A
+ * grant that races with a timeout or signal wins: the caller holds the lock
+ * and is told so, unless the caller is a user task being killed, which
+ * would never see it.
  */
 static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 		       u32 mode, ktime_t *deadline, struct glock_spares *s,
 		       u32 *result, u32 *depth)
 {
-	struct glock_bucket *b = key->bucket;
 	struct glock_waiter w;
 	struct glock_obj *obj;
 	struct glock_ref *ref;
@@ -605,14 +730,20 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 	ret = glock_graph_lock(deadline);
 	if (ret)
 		return ret;
-	spin_lock(&b->lock);
-	ret = glock_check_and_queue(owner, key, mode, deadline, s, result,
+	obj = glock_obj_get(owner, key, s, &ret);
+	if (!obj) {
+		glock_graph_unlock();
+		return ret;
+	}
+	ret = glock_check_and_queue(owner, obj, mode, deadline, s, result,
 				    depth, &w);
-	spin_unlock(&b->lock);
 	if (ret != GLOCK_TRY_BUSY) {
+		glock_obj_put(obj);
+		glock_obj_unlock(obj);
 		glock_graph_unlock();
 		return ret < 0 ? ret : 0;
 	}
+	spin_unlock(&obj->lock);	/* pinned by the queued waiter */
 	/* Still under the graph lock: no search can miss this edge. */
 	spin_lock(&owner->wait_lock);
 	list_add_tail(&w.owner_node, &owner->waits);
@@ -625,8 +756,7 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 	list_del(&w.owner_node);
 	spin_unlock(&owner->wait_lock);
 
-	obj = w.obj;
-	spin_lock(&b->lock);
+	spin_lock(&obj->lock);
 	if (w.granted) {
 		/* Another thread of this owner may have unlocked it already. */
 		ref = glock_find_ref(obj, owner);
@@ -655,8 +785,8 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 		glock_wake_waiters(obj);
 	}
 	obj->pins--;
-	glock_obj_put(owner, obj);
-	spin_unlock(&b->lock);
+	glock_obj_put(obj);
+	glock_obj_unlock(obj);
 	return ret;
 }
 
@@ -672,7 +802,8 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
  * @result: out, GLOCK_R_* bits
  * @depth: out, the owner's depth after the call
  *
- * Return: 0, -EAGAIN, -ETIMEDOUT, -EINTR, -EDEADLK, -ENOLCK or -ENOMEM.
+ * Return: 0, -EAGAIN, -ETIMEDOUT, -EINTR, -EDEADLK, -EOVERFLOW, -ENOLCK or
+ * -ENOMEM.
  */
 int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 		  u32 mode, s64 timeout_ns, u32 flags, u32 *result, u32 *depth)
@@ -702,17 +833,18 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 		return ret;
 	glock_key_init(&key, owner, name, len);
 
-	spin_lock(&key.bucket->lock);
-	ret = glock_try(owner, &key, mode, &s, result, depth, &obj);
-	if (ret == GLOCK_TRY_BUSY) {
-		obj->contended++;
-		this_cpu_inc(glock_stats.contended);
-		if (try) {
-			glock_obj_put(owner, obj);
-			ret = -EAGAIN;
+	obj = glock_obj_get(owner, &key, &s, &ret);
+	if (obj) {
+		ret = glock_try(owner, obj, mode, &s, result, depth);
+		if (ret == GLOCK_TRY_BUSY) {
+			obj->contended++;
+			this_cpu_inc(glock_stats.contended);
+			if (try)
+				ret = -EAGAIN;
 		}
+		glock_obj_put(obj);
+		glock_obj_unlock(obj);
 	}
-	spin_unlock(&key.bucket->lock);
 
 	if (ret == GLOCK_TRY_BUSY)
 		ret = glock_block(owner, &key, mode, dl, &s, result, depth);
@@ -740,10 +872,10 @@ int glock_release(struct glock_owner *owner, const char *name, u32 len,
 	int ret = 0;
 
 	glock_key_init(&key, owner, name, len);
-	spin_lock(&key.bucket->lock);
-	obj = glock_lookup(&key);
-	if (obj)
-		ref = glock_find_ref(obj, owner);
+	obj = glock_lookup_lock(&key);
+	if (!obj)
+		return -EPERM;
+	ref = glock_find_ref(obj, owner);
 	if (!ref || !ref->depth) {
 		ret = -EPERM;
 	} else if (mode && mode != ref->mode) {
@@ -752,9 +884,9 @@ int glock_release(struct glock_owner *owner, const char *name, u32 len,
 		glock_drop(obj, ref, false, false);
 		*depth = ref->depth;
 		glock_ref_put(ref);
-		glock_obj_put(owner, obj);
+		glock_obj_put(obj);
 	}
-	spin_unlock(&key.bucket->lock);
+	glock_obj_unlock(obj);
 	return ret;
 }
 
@@ -773,19 +905,19 @@ void glock_unacquire(struct glock_owner *owner, const char *name, u32 len,
 {
 	struct glock_key key;
 	struct glock_obj *obj;
-	struct glock_ref *ref = NULL;
+	struct glock_ref *ref;
 
 	glock_key_init(&key, owner, name, len);
-	spin_lock(&key.bucket->lock);
-	obj = glock_lookup(&key);
-	if (obj)
-		ref = glock_find_ref(obj, owner);
+	obj = glock_lookup_lock(&key);
+	if (!obj)
+		return;
+	ref = glock_find_ref(obj, owner);
 	/* Another thread of the owner may have unlocked it meanwhile. */
 	if (ref && ref->depth) {
 		glock_unwind(obj, ref, result);
-		glock_obj_put(owner, obj);
+		glock_obj_put(obj);
 	}
-	spin_unlock(&key.bucket->lock);
+	glock_obj_unlock(obj);
 }
 
 /**
@@ -804,21 +936,20 @@ void glock_snapshot(struct glock_owner *owner, const char *name, u32 len,
 
 	memset(snap, 0, sizeof(*snap));
 	glock_key_init(&key, owner, name, len);
-	spin_lock(&key.bucket->lock);
-	obj = glock_lookup(&key);
+	obj = glock_lookup_lock(&key);
 	if (!obj)
-		goto out;
+		return;
 	snap->st.mode = obj->mode;
 	snap->st.holders = obj->nholders;
 	snap->st.waiters = obj->nwaiters;
 	if (obj->abandoned)
 		snap->st.result |= GLOCK_R_ABANDONED;
-	list_for_each_entry(ref, &obj->refs, obj_node) {
-		if (ref->owner == owner)
-			snap->st.depth = ref->depth;
-		if (!ref->depth || ref->mode != GLOCK_EXCLUSIVE)
-			continue;
-		if (ref->owner->kernel)
+	ref = glock_find_ref(obj, owner);
+	if (ref)
+		snap->st.depth = ref->depth;
+	ref = obj->excl;
+	if (ref) {
+		if (ref->key.owner->kernel)
 			snap->st.result |= GLOCK_R_KERNEL;
 		/* Once the taker has exited its number may name another. */
 		if (ref->pid && pid_has_task(ref->pid, PIDTYPE_TGID))
@@ -827,8 +958,7 @@ void glock_snapshot(struct glock_owner *owner, const char *name, u32 len,
 		strscpy(snap->st.holder_comm, ref->comm,
 			sizeof(snap->st.holder_comm));
 	}
-out:
-	spin_unlock(&key.bucket->lock);
+	glock_obj_unlock(obj);
 }
 
 /**
@@ -840,7 +970,6 @@ out:
  */
 void glock_release_all(struct glock_owner *owner)
 {
-	struct glock_bucket *b;
 	struct glock_ref *ref;
 	struct glock_obj *obj;
 
@@ -852,38 +981,37 @@ void glock_release_all(struct glock_owner *owner)
 		spin_unlock(&owner->lock);
 		if (!ref)
 			break;
-		obj = ref->obj;
-		b = obj->bucket;	/* obj may be freed below */
-		spin_lock(&b->lock);
+		obj = ref->key.obj;		/* kept in the table by the ref */
+		spin_lock(&obj->lock);
 		if (WARN_ON_ONCE(ref->nwait))
 			ref->nwait = 0;
 		if (ref->depth)
 			glock_drop(obj, ref, true, true);
 		glock_ref_put(ref);
-		glock_obj_put(owner, obj);
-		spin_unlock(&b->lock);
+		glock_obj_put(obj);
+		glock_obj_unlock(obj);
+		cond_resched();
 	}
 	glock_marks_trim();
 }
 
 int glock_table_init(void)
 {
-	unsigned int i, n = glock_table_size();
 	int ret;
 
 	ret = percpu_counter_init(&glock_nobjs, 0, GFP_KERNEL);
 	if (ret)
 		return ret;
-	glock_table = kvmalloc_array(n, sizeof(*glock_table), GFP_KERNEL);
+	ret = rhashtable_init(&glock_objs, &glock_obj_params);
+	glock_objs_ready = !ret;
+	if (!ret)
+		ret = rhashtable_init(&glock_refs, &glock_ref_params);
+	glock_refs_ready = glock_objs_ready && !ret;
 	glock_obj_cache = KMEM_CACHE(glock_obj, SLAB_ACCOUNT);
 	glock_ref_cache = KMEM_CACHE(glock_ref, SLAB_ACCOUNT);
-	if (!glock_table || !glock_obj_cache || !glock_ref_cache) {
+	if (ret || !glock_obj_cache || !glock_ref_cache) {
 		glock_table_exit();
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++) {
-		spin_lock_init(&glock_table[i].lock);
-		INIT_HLIST_HEAD(&glock_table[i].objs);
+		return ret ?: -ENOMEM;
 	}
 	return 0;
 }
@@ -894,14 +1022,20 @@ int glock_table_init(void)
  */
 void glock_table_exit(void)
 {
-	if (glock_table)
+	if (glock_objs_ready)
 		glock_marks_exit();
+	/* Objects and refs still on their way back through RCU. */
+	rcu_barrier();
 	WARN_ON_ONCE(percpu_counter_sum(&glock_nobjs));
 	percpu_counter_destroy(&glock_nobjs);
+	if (glock_refs_ready)
+		rhashtable_destroy(&glock_refs);
+	if (glock_objs_ready)
+		rhashtable_destroy(&glock_objs);
+	glock_objs_ready = false;
+	glock_refs_ready = false;
 	kmem_cache_destroy(glock_ref_cache);
 	kmem_cache_destroy(glock_obj_cache);
-	kvfree(glock_table);
-	glock_table = NULL;
 }
 
 /* Give back an owner's spares when it ends. */

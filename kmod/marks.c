@@ -9,8 +9,8 @@
  *
  * Locking: glock_marks_lock protects glock_marks, glock_nmarks,
  * glock_marks_dropped and every object's ->lru and ->on_lru. It nests inside
- * a bucket lock. Trimming runs with no bucket lock held and only trylocks
- * the victim's bucket under glock_marks_lock, so the reverse order never
+ * an object's lock. Trimming runs with no object lock held and only
+ * trylocks the victim under glock_marks_lock, so the reverse order never
  * waits. An object on the list is idle, and it cannot be freed without
  * first leaving the list, so a listed object is always valid here.
  */
@@ -24,11 +24,11 @@ static u64 glock_marks_dropped;
 
 /**
  * glock_mark_idle() - park an idle, abandoned object on the list
- * @obj: the object; its bucket lock is held
+ * @obj: the object, locked
  */
 void glock_mark_idle(struct glock_obj *obj)
 {
-	lockdep_assert_held(&obj->bucket->lock);
+	lockdep_assert_held(&obj->lock);
 	spin_lock(&glock_marks_lock);
 	if (!obj->on_lru) {
 		obj->on_lru = true;
@@ -40,11 +40,11 @@ void glock_mark_idle(struct glock_obj *obj)
 
 /**
  * glock_mark_busy() - take an object off the list: it is in use again
- * @obj: the object; its bucket lock is held
+ * @obj: the object, locked
  */
 void glock_mark_busy(struct glock_obj *obj)
 {
-	lockdep_assert_held(&obj->bucket->lock);
+	lockdep_assert_held(&obj->lock);
 	if (!READ_ONCE(obj->on_lru))
 		return;
 	spin_lock(&glock_marks_lock);
@@ -59,14 +59,12 @@ void glock_mark_busy(struct glock_obj *obj)
 /* Drop the oldest marks beyond @max, counting them if @count. */
 static void glock_marks_shrink(unsigned int max, bool count)
 {
-	struct glock_bucket *b;
 	struct glock_obj *obj;
 
 	spin_lock(&glock_marks_lock);
 	while (glock_nmarks > max) {
 		obj = list_first_entry(&glock_marks, struct glock_obj, lru);
-		b = obj->bucket;	/* obj is freed below */
-		if (!spin_trylock(&b->lock)) {
+		if (!spin_trylock(&obj->lock)) {
 			/* Its owner is busy with it; let it finish. */
 			spin_unlock(&glock_marks_lock);
 			cpu_relax();
@@ -79,8 +77,8 @@ static void glock_marks_shrink(unsigned int max, bool count)
 		if (count)
 			glock_marks_dropped++;
 		obj->abandoned = false;
-		glock_obj_free_idle(obj);
-		spin_unlock(&b->lock);
+		glock_obj_put(obj);
+		glock_obj_unlock(obj);
 	}
 	spin_unlock(&glock_marks_lock);
 }
