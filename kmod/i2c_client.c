@@ -35,6 +35,7 @@
 #include <linux/sysfs.h>
 #include <linux/time64.h>
 
+#include "compat.h"
 #include "glock_kernel.h"
 
 /* Registers exposed: a 256-byte block addressed by an 8-bit pointer. */
@@ -455,7 +456,7 @@ static struct i2c_driver glock_i2c_driver = {
 		.of_match_table = glock_i2c_of_match,
 		.dev_groups = glock_i2c_groups,
 	},
-	.probe_new = glock_i2c_probe,
+	.GLOCK_I2C_PROBE = glock_i2c_probe,
 	.remove = glock_i2c_remove,
 	.id_table = glock_i2c_id,
 };
@@ -464,4 +465,4 @@ module_i2c_driver(glock_i2c_driver);
 MODULE_DESCRIPTION("I2C register client sharing its bus with user space through glock");
 MODULE_AUTHOR("glock developers");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(GLOCK);
+MODULE_IMPORT_NS(GLOCK_NS);
