@@ -50,13 +50,15 @@ for s in "${steps[@]}"; do
 	esac
 done
 
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-	command -v sudo >/dev/null || die "not root and no sudo: run as root"
-	SUDO=(sudo -n)
-fi
-
-apt_q() { "${SUDO[@]}" apt-get -q -y -o Dpkg::Use-Pty=0 "$@" </dev/null; }
+# Only apt needs root; extracting the kselftest files does not.
+apt_q() {
+	local sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || die "apt-get needs root, and there is no sudo: run as root"
+		sudo=(sudo -n)
+	fi
+	"${sudo[@]}" apt-get -q -y -o Dpkg::Use-Pty=0 "$@" </dev/null
+}
 
 # dpkg-query exits 1 for a package dpkg has never seen, and lists removed
 # ones as "deinstall ... config-files": ask one package at a time and trust
