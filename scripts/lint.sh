@@ -7,7 +7,7 @@ set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${CACHE:-$HOME/.cache/glock}
-KVER=${KVER:-$(ls /lib/modules 2>/dev/null | grep -- '-amd64$' | sort -V | tail -n 1)}
+KVER=${KVER:-$("$repo/scripts/kernels.sh" default)}
 KDIR=${KDIR:-/lib/modules/$KVER/build}
 checkpatch=$CACHE/linux-source-6.1/scripts/checkpatch.pl
 [ -x "$checkpatch" ] || { echo "lint: no $checkpatch (run scripts/deps.sh)" >&2; exit 1; }
