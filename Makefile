@@ -2,9 +2,12 @@
 # glock: everything but the modules' own Kbuild lives here.
 #
 #   make            modules, library, CLI and tests against the running
-#                   Debian kernel's headers (KVER / KDIR override)
-#   make check      install what is missing, build, run the whole suite in
-#                   a QEMU guest, print "N passed, N failed"
+#                   kernel's headers, else the newest installed (KVER /
+#                   KDIR override)
+#   make check      install what is missing, build, run the host tests and
+#                   the whole suite in a QEMU guest, print "N passed, N
+#                   failed"; KVERS="6.1 6.12 6.12-rt" (or releases) runs
+#                   the suite once per kernel and sums
 #   make demo       the SIGKILL / abandoned hand-off story in a guest
 #   make bench      lock cost against flock, OFD, SysV, POSIX sem, mutex
 #   make lint       checkpatch --strict and sparse on kmod/
@@ -13,11 +16,17 @@ ifneq ($(KERNELRELEASE),)
 include Kbuild
 else
 
-# The newest installed Debian kernel, which is also the one the guest boots.
-KVER ?= $(shell ls /lib/modules 2>/dev/null | grep -- '-amd64$$' | sort -V | tail -n 1)
+# The running kernel if its headers are installed, else the newest that
+# has them (scripts/kernels.sh); the guest boots the same one. Not
+# exported: on a fresh machine it is only known once deps.sh has run, so
+# each make and script works it out again (KVER/KDIR given by the user are
+# passed on by make as usual).
+ifeq ($(KVER),)
+KVER := $(shell $(CURDIR)/scripts/kernels.sh default 2>/dev/null)
+endif
 KDIR ?= /lib/modules/$(KVER)/build
 CACHE ?= $(HOME)/.cache/glock
-export KVER KDIR CACHE
+export CACHE
 
 .PHONY: all modules lib selftests deps check check-debug demo bench lint \
 	install clean
@@ -25,6 +34,8 @@ export KVER KDIR CACHE
 all: modules lib selftests
 
 modules:
+	@test -d "$(KDIR)" || { echo "no kernel headers in '$(KDIR)' (KVER=$(KVER)):" \
+		"run 'bash scripts/deps.sh' or set KVER=/KDIR=" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 lib:
@@ -34,11 +45,12 @@ selftests: lib
 	$(MAKE) -C selftests
 
 deps:
-	scripts/deps.sh
+	bash scripts/deps.sh
 
+# With KVERS, scripts/check.sh builds the modules per kernel out of place.
 check: deps
-	$(MAKE) all
-	selftests/vm/run.sh check
+	$(MAKE) $(if $(KVERS),lib selftests,all)
+	GLOCK_STRICT=1 scripts/check.sh
 
 check-debug: deps
 	$(MAKE) all

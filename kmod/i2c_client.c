@@ -35,6 +35,7 @@
 #include <linux/sysfs.h>
 #include <linux/time64.h>
 
+#include "compat.h"
 #include "glock_kernel.h"
 
 /* A holder's label, as glock_state() reports it, is never cut short. */
@@ -459,7 +460,7 @@ static struct i2c_driver glock_i2c_driver = {
 		.of_match_table = glock_i2c_of_match,
 		.dev_groups = glock_i2c_groups,
 	},
-	.probe_new = glock_i2c_probe,
+	.GLOCK_I2C_PROBE = glock_i2c_probe,
 	.remove = glock_i2c_remove,
 	.id_table = glock_i2c_id,
 };
@@ -468,4 +469,4 @@ module_i2c_driver(glock_i2c_driver);
 MODULE_DESCRIPTION("I2C register client sharing its bus with user space through glock");
 MODULE_AUTHOR("glock developers");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(GLOCK);
+MODULE_IMPORT_NS(GLOCK_NS);

@@ -254,7 +254,7 @@ static const struct file_operations glock_fops = {
 	.release = glock_release_file,
 	.unlocked_ioctl = glock_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
+	/* No .llseek: lseek() fails with ESPIPE (see compat.h). */
 };
 
 static struct miscdevice glock_misc = {

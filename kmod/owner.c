@@ -27,6 +27,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "internal.h"
 
 /* Protects glock_owners and glock_nowners. */
@@ -140,7 +141,7 @@ struct glock_owner *glock_owner_create(const char *label)
 	__module_get(THIS_MODULE);
 	return owner;
 }
-EXPORT_SYMBOL_NS_GPL(glock_owner_create, GLOCK);
+EXPORT_SYMBOL_NS_GPL(glock_owner_create, GLOCK_NS);
 
 /**
  * glock_owner_destroy() - end a kernel owner, as a close ends a file's
@@ -166,7 +167,7 @@ void glock_owner_destroy(struct glock_owner *owner)
 	glock_owner_free(owner);
 	module_put(THIS_MODULE);
 }
-EXPORT_SYMBOL_NS_GPL(glock_owner_destroy, GLOCK);
+EXPORT_SYMBOL_NS_GPL(glock_owner_destroy, GLOCK_NS);
 
 /**
  * glock_lock() - acquire a named lock for a kernel owner
@@ -204,7 +205,7 @@ int glock_lock(struct glock_owner *owner, const char *name, size_t len,
 		*result = res;
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(glock_lock, GLOCK);
+EXPORT_SYMBOL_NS_GPL(glock_lock, GLOCK_NS);
 
 /**
  * glock_unlock() - drop one level of a kernel owner's hold
@@ -225,7 +226,7 @@ int glock_unlock(struct glock_owner *owner, const char *name, size_t len)
 		return ret;
 	return glock_release(owner, name, len, 0, &depth);
 }
-EXPORT_SYMBOL_NS_GPL(glock_unlock, GLOCK);
+EXPORT_SYMBOL_NS_GPL(glock_unlock, GLOCK_NS);
 
 /**
  * glock_state() - snapshot one lock, e.g. to name a holder in a log line
@@ -251,4 +252,4 @@ int glock_state(struct glock_owner *owner, const char *name, size_t len,
 	*state = snap.st;
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(glock_state, GLOCK);
+EXPORT_SYMBOL_NS_GPL(glock_state, GLOCK_NS);

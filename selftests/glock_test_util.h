@@ -32,6 +32,8 @@
 
 #include <linux/glock.h>
 
+#include "kselftest.h"
+
 #define GT_DEV		"/dev/glock"
 #define GT_DEBUGFS	"/sys/kernel/debug/glock"
 #define GT_PARAMS	"/sys/module/glock/parameters"
@@ -40,6 +42,19 @@
 #define GT_MSEC		1000000LL
 /* Generous bound for anything that should happen "soon" under QEMU/TCG. */
 #define GT_SOON_MS	10000
+
+/*
+ * Without the module there is nothing to test: like any kselftest whose
+ * feature is missing, the whole program reports a skip (KSFT_SKIP) before
+ * the harness runs a single test, instead of failing every one.
+ */
+__attribute__((constructor)) static void gt_need_module(void)
+{
+	if (access(GT_DEV, F_OK) == 0)
+		return;
+	ksft_print_header();
+	ksft_exit_skip("%s missing (glock.ko not loaded)\n", GT_DEV);
+}
 
 static inline int64_t gt_now(void)
 {

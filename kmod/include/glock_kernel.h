@@ -2,7 +2,8 @@
 /*
  * glock in-kernel API: drivers take the same named locks as /dev/glock users.
  *
- * Client modules add MODULE_IMPORT_NS(GLOCK). Every call may sleep; none is
+ * Client modules add MODULE_IMPORT_NS(GLOCK) (MODULE_IMPORT_NS("GLOCK") from
+ * 6.13 on; kmod/compat.h has GLOCK_NS for both). Every call may sleep; none is
  * for atomic context. Kernel owners live in the initial IPC namespace.
  */
 #ifndef _GLOCK_KERNEL_H

@@ -5,7 +5,9 @@
 #
 # usage: guest.sh check|demo|bench RESULTS_DIR
 # GLOCK_KMOD_DIR: where glock.ko (and glock_i2c.ko) are; default <repo>/kmod.
-# GLOCK_TEST_TIMEOUT: seconds per test program (default 600).
+# GLOCK_TEST_TIMEOUT: seconds per test program (default: selftests/settings).
+# GLOCK_STRICT=1 (make check): a skipped test counts as failed, since
+# deps.sh installed everything the suite needs.
 # Exported to the tests: GLOCK_REPO, GLOCK_KMOD_DIR, GLOCK_RESULTS.
 set -uo pipefail
 
@@ -15,7 +17,10 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 export GLOCK_REPO=$repo
 export GLOCK_KMOD_DIR=${GLOCK_KMOD_DIR:-$repo/kmod}
 export GLOCK_RESULTS=$results
-test_timeout=${GLOCK_TEST_TIMEOUT:-600}
+# The default is kselftest's per-program timeout, from selftests/settings.
+test_timeout=${GLOCK_TEST_TIMEOUT:-$(sed -n 's/^timeout=//p' "$repo/selftests/settings" 2>/dev/null)}
+test_timeout=${test_timeout:-600}
+strict=${GLOCK_STRICT:-0}
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 passed=0
@@ -67,7 +72,7 @@ run_prog() {
 }
 
 run_tests() {
-	local t name ok nok
+	local t name ok nok skips
 	shopt -s nullglob
 	local progs=()
 	for t in "$repo"/selftests/*_test "$repo"/selftests/*_test.sh \
@@ -92,6 +97,12 @@ run_tests() {
 		run_prog "$prog_log" "$t"
 		ok=$(grep -c '^ok ' "$prog_log")
 		nok=$(grep -c '^not ok ' "$prog_log")
+		skips=$(grep -ciE '^ok .*# skip' "$prog_log")
+		if [ "$strict" = 1 ] && [ "$skips" -gt 0 ]; then
+			ok=$((ok - skips))
+			nok=$((nok + skips))
+			echo "not ok - runner: $name skipped $skips tests (GLOCK_STRICT=1)"
+		fi
 		passed=$((passed + ok))
 		failed=$((failed + nok))
 		echo "# ==== $name: exit $prog_rc, $ok ok, $nok not ok, $((SECONDS - t0)) s"
@@ -99,7 +110,11 @@ run_tests() {
 			fail "$name timed out after ${test_timeout} s"
 		elif [ "$prog_rc" -eq 4 ] && [ "$nok" -eq 0 ]; then
 			# kselftest's KSFT_SKIP: a whole-program skip.
-			[ "$ok" -eq 0 ] && pass "$name skipped"
+			if [ "$strict" = 1 ]; then
+				fail "$name skipped (GLOCK_STRICT=1)"
+			elif [ "$ok" -eq 0 ]; then
+				pass "$name skipped"
+			fi
 		elif [ "$prog_rc" -ne 0 ] && [ "$nok" -eq 0 ]; then
 			fail "$name exited with status $prog_rc"
 		elif [ "$ok" -eq 0 ] && [ "$nok" -eq 0 ]; then

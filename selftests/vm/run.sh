@@ -11,8 +11,11 @@
 # --debug-kernel boots the lockdep/KASAN/kmemleak kernel of
 # scripts/debug-kernel.sh, with the modules rebuilt against it out of place.
 # Environment: KVER (Debian kernel to boot), CACHE, VM_TIMEOUT (s, 1500),
-# VM_MEMORY (2G), VM_CPUS (2), GLOCK_TEST_TIMEOUT (s per test, 600),
-# GLOCK_TESTS (glob: run only the test programs whose names match).
+# VM_MEMORY (2G), VM_CPUS (2), GLOCK_TEST_TIMEOUT (s per test program,
+# default selftests/settings),
+# GLOCK_TESTS (glob: run only the test programs whose names match),
+# GLOCK_KMOD_DIR (the modules to load; default <repo>/kmod),
+# GLOCK_STRICT=1 (a skipped test fails; make check sets it).
 set -uo pipefail
 
 usage() { echo "usage: $0 [--debug-kernel] check|demo|bench" >&2; exit 2; }
@@ -30,7 +33,7 @@ done
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${CACHE:-$HOME/.cache/glock}
-KVER=${KVER:-$(ls /lib/modules 2>/dev/null | grep -- '-amd64$' | sort -V | tail -n 1)}
+KVER=${KVER:-$("$repo/scripts/kernels.sh" default)}
 VM_TIMEOUT=${VM_TIMEOUT:-1500}
 
 say() { printf '# run.sh: %s\n' "$*"; }
@@ -82,8 +85,8 @@ fi
 # vng mounts a --rwdir only inside one of its guest overlays (/tmp, ...),
 # so the results directory has a fixed guest path of its own.
 guest_results=/tmp/glock-results
-guest_cmd=$(printf 'GLOCK_KMOD_DIR=%q GLOCK_TEST_TIMEOUT=%q GLOCK_TESTS=%q %q %q %q' \
-	"$kmod_dir" "${GLOCK_TEST_TIMEOUT:-600}" "${GLOCK_TESTS:-*}" \
+guest_cmd=$(printf 'GLOCK_KMOD_DIR=%q GLOCK_TEST_TIMEOUT=%q GLOCK_TESTS=%q GLOCK_STRICT=%q %q %q %q' \
+	"$kmod_dir" "${GLOCK_TEST_TIMEOUT:-}" "${GLOCK_TESTS:-*}" "${GLOCK_STRICT:-0}" \
 	"$repo/selftests/vm/guest.sh" "$mode" "$guest_results")
 
 # One guest at a time on this machine: TCG guests share two cores, and
