@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * glock debugfs: /sys/kernel/debug/glock/{locks,owners,stats}.
+ * glock debugfs: /sys/kernel/debug/glock/{locks,owners,stats,rules}.
  *
  * One record per line: a type word, then key=value pairs separated by
  * single spaces; durations in nanoseconds under *_ns keys. Names never need
@@ -244,19 +244,29 @@ static int glock_stats_show(struct seq_file *m, void *v)
 		sum.deadlocks += READ_ONCE(s->deadlocks);
 		sum.abandons += READ_ONCE(s->abandons);
 		sum.dd_truncated += READ_ONCE(s->dd_truncated);
+		sum.denials += READ_ONCE(s->denials);
+		sum.quota_refusals += READ_ONCE(s->quota_refusals);
 	}
 	glock_marks_stats(&nmarks, &dropped);
 	mutex_lock(&glock_owners_lock);
 	nowners = glock_nowners;
 	mutex_unlock(&glock_owners_lock);
 
-	seq_printf(m, "stats locks=%lld owners=%u marks=%u marks_dropped=%llu acquired=%llu contended=%llu timeouts=%llu deadlocks=%llu abandons=%llu deadlock_search_truncated=%llu\n",
+	seq_printf(m, "stats locks=%lld owners=%u marks=%u marks_dropped=%llu acquired=%llu contended=%llu timeouts=%llu deadlocks=%llu abandons=%llu deadlock_search_truncated=%llu rules=%u denials=%llu quota_refusals=%llu\n",
 		   percpu_counter_sum(&glock_nobjs), nowners, nmarks, dropped,
 		   sum.acquired, sum.contended, sum.timeouts, sum.deadlocks,
-		   sum.abandons, sum.dd_truncated);
+		   sum.abandons, sum.dd_truncated, glock_rules_count(),
+		   sum.denials, sum.quota_refusals);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(glock_stats);
+
+static int glock_rules_file_show(struct seq_file *m, void *v)
+{
+	glock_rules_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(glock_rules_file);
 
 void glock_debugfs_init(void)
 {
@@ -267,6 +277,8 @@ void glock_debugfs_init(void)
 			    &glock_owners_fops);
 	debugfs_create_file("stats", 0400, glock_debugfs_dir, NULL,
 			    &glock_stats_fops);
+	debugfs_create_file("rules", 0400, glock_debugfs_dir, NULL,
+			    &glock_rules_file_fops);
 }
 
 void glock_debugfs_exit(void)

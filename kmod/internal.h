@@ -11,7 +11,9 @@
  *       obj->lock (spinlock)          one lock object: all its fields, its
  *                                     refs and waiters
  *         owner->lock (spinlock)      the owner's list of refs
- *         glock_marks_lock (spinlock) the list of idle abandoned marks
+ *         glock_marks_lock (spinlock) the lists of idle abandoned marks
+ *           glock_users_lock (spinlock) per-uid accounting entries
+ *   glock_rules_lock (mutex)          the rules tables (RCU for readers)
  *
  * No path holds two object locks. Only the cycle search nests an object
  * lock inside owner->wait_lock, one object at a time; every other path
@@ -29,15 +31,40 @@
 #include <linux/percpu.h>
 #include <linux/percpu_counter.h>
 #include <linux/pid.h>
+#include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <uapi/linux/glock.h>
 
 #include "glock_kernel.h"
 
+struct cred;
+struct file;
 struct ipc_namespace;
+struct seq_file;
+
+/* Rule bits a request needs, as for a file. */
+#define GLOCK_RULE_READ		4	/* STATE */
+#define GLOCK_RULE_WRITE	2	/* LOCK */
+
+/*
+ * struct glock_user - accounting of one kernel uid (users.c, marks.c).
+ *
+ * nlocks counts the refs of its user owners (max_locks_per_user); marks,
+ * nmarks and mnode are protected by glock_marks_lock.
+ */
+struct glock_user {
+	struct hlist_node node;		/* glock_users; glock_users_lock */
+	kuid_t uid;
+	refcount_t ref;			/* owners and marks */
+	atomic_t nlocks;
+	unsigned int nmarks;
+	struct list_head marks;		/* its idle marks, oldest first */
+	struct list_head mnode;		/* glock_mark_users while nmarks */
+};
 
 /*
  * struct glock_obj - a named lock. It exists while held, waited for, pinned
@@ -70,6 +97,7 @@ struct glock_obj {
 	/* Abandoned mark: set when an exclusive holder's owner ended. */
 	bool abandoned;
 	bool on_lru;
+	struct glock_user *mark_user;	/* charged, referenced while marked */
 	pid_t dead_pid;
 	u64 abandoned_ns;
 	struct list_head lru;
@@ -150,6 +178,9 @@ struct glock_owner {
 	unsigned int ns_inum;
 	u64 id;
 	bool kernel;
+	bool rules_bypass;		/* CAP_DAC_OVERRIDE at open */
+	const struct cred *cred;	/* the opener's; NULL for kernel */
+	struct glock_user *user;	/* its real uid's; NULL for kernel */
 	pid_t pid;			/* opener's tgid, 0 for kernel owners */
 	char comm[GLOCK_COMM_LEN];	/* opener's comm, or the kernel label */
 	struct list_head node;		/* glock_owners; glock_owners_lock */
@@ -181,6 +212,8 @@ struct glock_snapshot {
  * @deadlocks: requests refused with EDEADLK for a cycle
  * @abandons: exclusive holds ended by their owner's end
  * @dd_truncated: cycle searches stopped by max_deadlock_steps
+ * @denials: LOCK and STATE requests refused by a rule
+ * @quota_refusals: requests refused by max_locks_per_user
  */
 struct glock_stats {
 	u64 acquired;
@@ -189,6 +222,8 @@ struct glock_stats {
 	u64 deadlocks;
 	u64 abandons;
 	u64 dd_truncated;
+	u64 denials;
+	u64 quota_refusals;
 };
 
 DECLARE_PER_CPU(struct glock_stats, glock_stats);
@@ -199,6 +234,8 @@ extern unsigned int glock_max_locks;
 extern unsigned int glock_max_abandoned_marks;
 extern unsigned int glock_max_depth;
 extern unsigned int glock_max_deadlock_steps;
+extern unsigned int glock_max_locks_per_user;
+extern unsigned int glock_max_rules;
 
 /* lock.c */
 extern struct rhashtable glock_objs;
@@ -234,6 +271,24 @@ void glock_graph_lock_sync(void);
 void glock_graph_unlock(void);
 bool glock_would_deadlock(struct glock_owner *me, struct glock_obj *obj,
 			  u32 mode);
+
+/* rules.c */
+int glock_rules_check(struct glock_owner *owner, const char *name, u32 len,
+		      unsigned int want);
+int glock_rules_set(struct file *file, struct glock_owner *owner,
+		    struct glock_rules __user *uarg);
+int glock_rules_get(struct file *file, struct glock_owner *owner,
+		    struct glock_rules __user *uarg);
+void glock_rules_show(struct seq_file *m);
+unsigned int glock_rules_count(void);
+void glock_rules_exit(void);
+
+/* users.c */
+extern struct glock_user glock_kernel_user;
+struct glock_user *glock_user_get(kuid_t uid);
+struct glock_user *glock_user_hold(struct glock_user *u);
+void glock_user_put(struct glock_user *u);
+bool glock_user_charge(struct glock_user *u);
 
 /* marks.c */
 void glock_mark_idle(struct glock_obj *obj);

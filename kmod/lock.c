@@ -273,7 +273,18 @@ static bool glock_owner_charge(struct glock_owner *owner)
 		if ((unsigned int)n >= max)
 			return false;
 	} while (!atomic_try_cmpxchg(&owner->nrefs, &n, n + 1));
+	if (owner->user && !glock_user_charge(owner->user)) {
+		atomic_dec(&owner->nrefs);
+		return false;
+	}
 	return true;
+}
+
+static void glock_owner_uncharge(struct glock_owner *owner)
+{
+	atomic_dec(&owner->nrefs);
+	if (owner->user)
+		atomic_dec(&owner->user->nlocks);
 }
 
 static bool glock_owner_full(struct glock_owner *owner)
@@ -296,9 +307,11 @@ static struct glock_obj *glock_obj_get(struct glock_owner *owner,
 		obj = glock_lookup_lock(key);
 		if (obj)
 			return obj;
+		/* Kernel owners never lose to room that users took. */
 		if (glock_owner_full(owner) ||
-		    percpu_counter_compare(&glock_nobjs,
-					   READ_ONCE(glock_max_locks)) >= 0) {
+		    (!owner->kernel &&
+		     percpu_counter_compare(&glock_nobjs,
+					    READ_ONCE(glock_max_locks)) >= 0)) {
 			*err = -ENOLCK;
 			return NULL;
 		}
@@ -367,6 +380,8 @@ void glock_obj_put(struct glock_obj *obj)
 	obj->dead = true;
 	percpu_counter_dec(&glock_nobjs);
 	glock_put_ipc_ns(obj->ns);
+	glock_user_put(obj->mark_user);
+	obj->mark_user = NULL;
 }
 
 /* From now on @obj finds its refs by hash: it has more than a few. */
@@ -424,7 +439,7 @@ static struct glock_ref *glock_ref_get(struct glock_obj *obj,
 	     glock_refs_hash_all(obj))) {
 		list_del(&ref->obj_node);
 		obj->nrefs--;
-		atomic_dec(&owner->nrefs);
+		glock_owner_uncharge(owner);
 		*err = -ENOMEM;
 		return NULL;
 	}
@@ -454,7 +469,7 @@ static void glock_ref_put(struct glock_ref *ref)
 	spin_lock(&owner->lock);
 	list_del(&ref->owner_node);
 	spin_unlock(&owner->lock);
-	atomic_dec(&owner->nrefs);
+	glock_owner_uncharge(owner);
 	if (obj->refs_hashed) {
 		/* A hash walk may still pass through it. */
 		rhashtable_remove_fast(&glock_refs, &ref->hnode,
@@ -550,6 +565,10 @@ static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
 	if (!--obj->nholders)
 		obj->mode = 0;
 	if (abandon && ref->mode == GLOCK_EXCLUSIVE) {
+		/* Charged to the uid whose owner died. */
+		glock_user_put(obj->mark_user);
+		obj->mark_user = glock_user_hold(ref->key.owner->user ?:
+						 &glock_kernel_user);
 		obj->abandoned = true;
 		obj->dead_pid = pid_nr(ref->pid);
 		obj->abandoned_ns = ktime_get_ns();

@@ -12,6 +12,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/build_bug.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/ipc_namespace.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -102,6 +105,20 @@ module_param_cb(max_deadlock_steps, &glock_param_ops,
 		(void *)&glock_range_max_deadlock_steps, 0644);
 MODULE_PARM_DESC(max_deadlock_steps, "Wait-for edges one cycle search follows before it lets the request wait, 1..1000000");
 
+static const struct glock_param_range glock_range_max_locks_per_user = {
+	.var = &glock_max_locks_per_user, .min = 1, .max = INT_MAX,
+};
+module_param_cb(max_locks_per_user, &glock_param_ops,
+		(void *)&glock_range_max_locks_per_user, 0644);
+MODULE_PARM_DESC(max_locks_per_user, "Locks the user owners of one uid may hold or wait for at once (ENOLCK beyond), 1..2^31-1");
+
+static const struct glock_param_range glock_range_max_rules = {
+	.var = &glock_max_rules, .min = 0, .max = 65536,
+};
+module_param_cb(max_rules, &glock_param_ops,
+		(void *)&glock_range_max_rules, 0644);
+MODULE_PARM_DESC(max_rules, "Rules one IPC namespace's table may hold (ENOSPC beyond), 0..65536");
+
 /* Copy in the name of a request; the caller checks its bytes. */
 static int glock_get_name(char *buf, u64 uname, u32 len)
 {
@@ -144,6 +161,7 @@ static int glock_ioctl_lock(struct glock_owner *owner,
 	/* The result must be writable before anything changes. */
 	ret = glock_get_name(name, args.name, args.name_len) ?:
 	      glock_check_args(name, args.name_len, args.mode, args.flags) ?:
+	      glock_rules_check(owner, name, args.name_len, GLOCK_RULE_WRITE) ?:
 	      glock_put_lock_out(uarg, 0, 0);
 	if (ret)
 		return ret;
@@ -198,7 +216,8 @@ static int glock_ioctl_state(struct glock_owner *owner,
 	if (args.flags || memchr_inv(args.padding, 0, sizeof(args.padding)))
 		return -EINVAL;
 	ret = glock_get_name(name, args.name, args.name_len) ?:
-	      glock_check_name(name, args.name_len);
+	      glock_check_name(name, args.name_len) ?:
+	      glock_rules_check(owner, name, args.name_len, GLOCK_RULE_READ);
 	if (ret)
 		return ret;
 
@@ -226,17 +245,34 @@ static long glock_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return glock_ioctl_unlock(owner, argp);
 	case GLOCK_IOC_STATE:
 		return glock_ioctl_state(owner, argp);
+	case GLOCK_IOC_SET_RULES:
+		return glock_rules_set(file, owner, argp);
+	case GLOCK_IOC_GET_RULES:
+		return glock_rules_get(file, owner, argp);
 	default:
 		return -ENOTTY;
 	}
 }
 
+/*
+ * Rights are fixed at open, like the namespace: the opener's credentials
+ * (their classes for the rules, their real uid for the quota) and whether
+ * they may bypass rules.
+ */
 static int glock_open(struct inode *inode, struct file *file)
 {
 	struct glock_owner *owner = glock_owner_alloc(false, NULL);
 
 	if (!owner)
 		return -ENOMEM;
+	owner->user = glock_user_get(file->f_cred->uid);
+	if (!owner->user) {
+		glock_owner_free(owner);
+		return -ENOMEM;
+	}
+	owner->cred = get_cred(file->f_cred);
+	owner->rules_bypass = file_ns_capable(file, owner->ns->user_ns,
+					      CAP_DAC_OVERRIDE);
 	file->private_data = owner;
 	return nonseekable_open(inode, file);
 }
@@ -285,6 +321,7 @@ static void __exit glock_exit(void)
 	misc_deregister(&glock_misc);
 	glock_debugfs_exit();
 	glock_table_exit();
+	glock_rules_exit();
 }
 
 module_init(glock_init);

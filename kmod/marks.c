@@ -1,49 +1,59 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * glock abandoned marks on idle locks: kept, oldest first, in a bounded list.
+ * glock abandoned marks on idle locks: kept in a bounded table, charged to
+ * the uid whose owner died.
  *
- * A lock whose exclusive holder died while nobody waited stays in the table
- * with its mark, so whoever takes it next is told. Such idle objects are
- * also linked here, in the order they became idle; beyond
- * glock_max_abandoned_marks the oldest are dropped (and counted).
+ * A lock whose exclusive holder died while nobody waited stays in the
+ * object table with its mark, so whoever takes it next is told. Such idle
+ * objects are also linked on their user's list of marks, oldest first.
+ * Beyond max_abandoned_marks, the oldest mark of the user with the most
+ * marks is dropped (and counted): one uid's abandons never push out
+ * another uid's mark while that other holds fewer.
  *
- * Locking: glock_marks_lock protects glock_marks, glock_nmarks,
- * glock_marks_dropped and every object's ->lru and ->on_lru. It nests inside
- * an object's lock. Trimming runs with no object lock held and only
- * trylocks the victim under glock_marks_lock, so the reverse order never
- * waits. An object on the list is idle, and it cannot be freed without
- * first leaving the list, so a listed object is always valid here.
+ * Locking: glock_marks_lock protects glock_mark_users, glock_nmarks,
+ * glock_marks_dropped, every user's marks list, nmarks and mnode, and
+ * every object's ->lru and ->on_lru. It nests inside an object's lock.
+ * Trimming runs with no object lock held and only trylocks the victim
+ * under glock_marks_lock, so the reverse order never waits. An object on
+ * a list is idle, and it cannot leave the table without first leaving the
+ * list, so a listed object is always valid here.
  */
 
 #include "internal.h"
 
 static DEFINE_SPINLOCK(glock_marks_lock);
-static LIST_HEAD(glock_marks);
+static LIST_HEAD(glock_mark_users);	/* users with nmarks > 0 */
 static unsigned int glock_nmarks;
 static u64 glock_marks_dropped;
 
 /**
- * glock_mark_idle() - park an idle, abandoned object on the list
- * @obj: the object, locked
+ * glock_mark_idle() - park an idle, abandoned object on its user's list
+ * @obj: the object, locked; @obj->mark_user is set
  */
 void glock_mark_idle(struct glock_obj *obj)
 {
+	struct glock_user *u = obj->mark_user;
+
 	lockdep_assert_held(&obj->lock);
 	spin_lock(&glock_marks_lock);
 	if (!obj->on_lru) {
 		obj->on_lru = true;
-		list_add_tail(&obj->lru, &glock_marks);
+		list_add_tail(&obj->lru, &u->marks);
+		if (!u->nmarks++)
+			list_add_tail(&u->mnode, &glock_mark_users);
 		WRITE_ONCE(glock_nmarks, glock_nmarks + 1);
 	}
 	spin_unlock(&glock_marks_lock);
 }
 
 /**
- * glock_mark_busy() - take an object off the list: it is in use again
+ * glock_mark_busy() - take an object off its list: it is in use again
  * @obj: the object, locked
  */
 void glock_mark_busy(struct glock_obj *obj)
 {
+	struct glock_user *u = obj->mark_user;
+
 	lockdep_assert_held(&obj->lock);
 	if (!READ_ONCE(obj->on_lru))
 		return;
@@ -51,19 +61,35 @@ void glock_mark_busy(struct glock_obj *obj)
 	if (obj->on_lru) {
 		obj->on_lru = false;
 		list_del_init(&obj->lru);
+		if (!--u->nmarks)
+			list_del_init(&u->mnode);
 		WRITE_ONCE(glock_nmarks, glock_nmarks - 1);
 	}
 	spin_unlock(&glock_marks_lock);
 }
 
-/* Drop the oldest marks beyond @max, counting them if @count. */
+/* The user whose marks go first: the one with the most. */
+static struct glock_user *glock_marks_victim(void)
+{
+	struct glock_user *u, *most = NULL;
+
+	lockdep_assert_held(&glock_marks_lock);
+	list_for_each_entry(u, &glock_mark_users, mnode)
+		if (!most || u->nmarks > most->nmarks)
+			most = u;
+	return most;
+}
+
+/* Drop marks beyond @max, counting them if @count. */
 static void glock_marks_shrink(unsigned int max, bool count)
 {
 	struct glock_obj *obj;
+	struct glock_user *u;
 
 	spin_lock(&glock_marks_lock);
 	while (glock_nmarks > max) {
-		obj = list_first_entry(&glock_marks, struct glock_obj, lru);
+		u = glock_marks_victim();
+		obj = list_first_entry(&u->marks, struct glock_obj, lru);
 		if (!spin_trylock(&obj->lock)) {
 			/* Its owner is busy with it; let it finish. */
 			spin_unlock(&glock_marks_lock);
@@ -73,10 +99,14 @@ static void glock_marks_shrink(unsigned int max, bool count)
 		}
 		obj->on_lru = false;
 		list_del_init(&obj->lru);
+		if (!--u->nmarks)
+			list_del_init(&u->mnode);
 		WRITE_ONCE(glock_nmarks, glock_nmarks - 1);
 		if (count)
 			glock_marks_dropped++;
 		obj->abandoned = false;
+		obj->mark_user = NULL;
+		glock_user_put(u);
 		glock_obj_put(obj);
 		glock_obj_unlock(obj);
 	}
@@ -84,7 +114,7 @@ static void glock_marks_shrink(unsigned int max, bool count)
 }
 
 /**
- * glock_marks_trim() - enforce glock_max_abandoned_marks
+ * glock_marks_trim() - enforce max_abandoned_marks
  *
  * Context: process context, no glock lock held.
  */
@@ -105,9 +135,9 @@ void glock_marks_exit(void)
 }
 
 /**
- * glock_marks_stats() - read the list's counters for debugfs
+ * glock_marks_stats() - read the table's counters for debugfs
  * @nmarks: out, marks kept now
- * @dropped: out, marks dropped so far because the list was full
+ * @dropped: out, marks dropped so far because the table was full
  */
 void glock_marks_stats(unsigned int *nmarks, u64 *dropped)
 {

@@ -18,6 +18,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/export.h>
 #include <linux/ipc_namespace.h>
@@ -94,6 +95,9 @@ void glock_owner_free(struct glock_owner *owner)
 
 	glock_owner_free_spares(owner);
 	glock_put_ipc_ns(owner->ns);
+	if (owner->cred)
+		put_cred(owner->cred);
+	glock_user_put(owner->user);
 	kfree(owner);
 }
 

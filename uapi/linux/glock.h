@@ -87,10 +87,58 @@ struct glock_state {
 	__u32 padding[6];
 };
 
+/**
+ * DOC: glock access rules
+ *
+ * Each IPC namespace has an ordered table of rules; the first whose pattern
+ * matches a name decides. A pattern is an exact name, or a prefix when its
+ * last byte is '*' (a lone "*" matches every name). @mode is read like a
+ * file's, for the user, group and other classes of the opener's
+ * credentials: 4 (r) may ask %GLOCK_IOC_STATE, 2 (w) may %GLOCK_IOC_LOCK;
+ * the x bits must be 0. A name no rule matches is open to all.
+ */
+
+/**
+ * struct glock_rule - one rule, an element of the array of struct glock_rules
+ * @pattern: user pointer to the pattern bytes (GET: a 255-byte buffer)
+ * @pattern_len: 1..%GLOCK_NAME_MAX (GET: out)
+ * @uid: the user class's uid, in the caller's user namespace
+ * @gid: the group class's gid, in the caller's user namespace
+ * @mode: 0..0777 with the x bits 0
+ * @flags: must be 0
+ * @padding: must be zero
+ */
+struct glock_rule {
+	__u64 pattern;
+	__u32 pattern_len;
+	__u32 uid;
+	__u32 gid;
+	__u32 mode;
+	__u32 flags;
+	__u32 padding[9];
+};
+
+/**
+ * struct glock_rules - argument of %GLOCK_IOC_SET_RULES and %GLOCK_IOC_GET_RULES
+ * @rules: user pointer to an array of struct glock_rule
+ * @count: SET: entries (0 clears the table); GET: in, the array's capacity;
+ *	out, the number of rules in the table (which may be more)
+ * @flags: must be 0
+ * @padding: must be zero
+ */
+struct glock_rules {
+	__u64 rules;
+	__u32 count;
+	__u32 flags;
+	__u32 padding[12];
+};
+
 /* 0xC4 is free in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define GLOCK_IOC_MAGIC		0xC4
 #define GLOCK_IOC_LOCK		_IOWR(GLOCK_IOC_MAGIC, 1, struct glock_lock)
 #define GLOCK_IOC_UNLOCK	_IOWR(GLOCK_IOC_MAGIC, 2, struct glock_lock)
 #define GLOCK_IOC_STATE		_IOWR(GLOCK_IOC_MAGIC, 3, struct glock_state)
+#define GLOCK_IOC_SET_RULES	_IOW(GLOCK_IOC_MAGIC, 4, struct glock_rules)
+#define GLOCK_IOC_GET_RULES	_IOWR(GLOCK_IOC_MAGIC, 5, struct glock_rules)
 
 #endif /* _UAPI_LINUX_GLOCK_H */
