@@ -19,6 +19,7 @@
 #define LIBGLOCK_GLOCK_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <linux/glock.h>
 
@@ -130,6 +131,46 @@ const char *glock_strresult(unsigned int result);
 
 /* "exclusive", "shared", or "free" for 0; "?" otherwise. */
 const char *glock_mode_name(unsigned int mode);
+
+/**
+ * struct glock_rule_spec - one access rule of an IPC namespace's table
+ * @pattern: an exact name, or a prefix ending in '*' ("*" matches all)
+ * @uid: the user class's uid
+ * @gid: the group class's gid
+ * @mode: 0..0666 read like a file's: 4 may ask STATE, 2 may LOCK
+ * @reserved: zero
+ */
+struct glock_rule_spec {
+	char pattern[GLOCK_NAME_MAX + 1];
+	unsigned int uid;
+	unsigned int gid;
+	unsigned int mode;
+	unsigned int reserved[5];
+};
+
+/*
+ * Replace the access rules of the handle's IPC namespace with @count rules
+ * (0 clears them); first match wins. 0, or -1: EPERM without CAP_SYS_ADMIN
+ * over the namespace, ENOSPC beyond the module's max_rules, EINVAL.
+ */
+int glock_rules_set(struct glock_dev *dev,
+		    const struct glock_rule_spec *rules, unsigned int count);
+
+/*
+ * Read up to @cap rules into @rules. Returns the number of rules in the
+ * table (which may exceed @cap), or -1 + errno.
+ */
+int glock_rules_get(struct glock_dev *dev, struct glock_rule_spec *rules,
+		    unsigned int cap);
+
+/*
+ * Parse a rules file: one rule a line, "PATTERN USER GROUP MODE" (names or
+ * numbers, octal mode), '#' comments, blank lines. On success 0, with a
+ * malloc()ed array in *@rules (free() it) of *@count rules. On a bad line
+ * -1 with errno EINVAL and "line N: why" in @err; nothing is returned.
+ */
+int glock_rules_parse(FILE *in, struct glock_rule_spec **rules,
+		      unsigned int *count, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,9 @@
 /* libglock: the C library over the /dev/glock ioctls (see glock.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -265,4 +268,203 @@ GLOCK_API const char *glock_mode_name(unsigned int mode)
 	default:
 		return "?";
 	}
+}
+
+/* ---- access rules ------------------------------------------------------ */
+
+_Static_assert(sizeof(struct glock_rule) == 64, "uapi struct glock_rule");
+_Static_assert(sizeof(struct glock_rules) == 64, "uapi struct glock_rules");
+
+GLOCK_API int glock_rules_set(struct glock_dev *dev,
+			      const struct glock_rule_spec *rules,
+			      unsigned int count)
+{
+	struct glock_rules req = { .count = count };
+	struct glock_rule *kr = NULL;
+	int ret, err;
+
+	if (!dev || (count && !rules)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (count) {
+		kr = calloc(count, sizeof(*kr));
+		if (!kr)
+			return -1;
+	}
+	for (unsigned int i = 0; i < count; i++) {
+		if (set_name(rules[i].pattern, &kr[i].pattern,
+			     &kr[i].pattern_len)) {
+			free(kr);
+			return -1;
+		}
+		kr[i].uid = rules[i].uid;
+		kr[i].gid = rules[i].gid;
+		kr[i].mode = rules[i].mode;
+	}
+	req.rules = (uintptr_t)kr;
+	ret = ioctl(dev->fd, GLOCK_IOC_SET_RULES, &req);
+	err = errno;
+	free(kr);
+	errno = err;
+	return ret < 0 ? -1 : 0;
+}
+
+GLOCK_API int glock_rules_get(struct glock_dev *dev,
+			      struct glock_rule_spec *rules, unsigned int cap)
+{
+	struct glock_rules req = { .count = cap };
+	struct glock_rule *kr = NULL;
+	unsigned int n;
+	int err;
+
+	if (!dev || (cap && !rules)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (cap) {
+		kr = calloc(cap, sizeof(*kr));
+		if (!kr)
+			return -1;
+	}
+	for (unsigned int i = 0; i < cap; i++) {
+		memset(&rules[i], 0, sizeof(rules[i]));
+		kr[i].pattern = (uintptr_t)rules[i].pattern;
+	}
+	req.rules = (uintptr_t)kr;
+	if (ioctl(dev->fd, GLOCK_IOC_GET_RULES, &req) < 0) {
+		err = errno;
+		free(kr);
+		errno = err;
+		return -1;
+	}
+	n = req.count < cap ? req.count : cap;
+	for (unsigned int i = 0; i < n; i++) {
+		rules[i].pattern[kr[i].pattern_len] = '\0';
+		rules[i].uid = kr[i].uid;
+		rules[i].gid = kr[i].gid;
+		rules[i].mode = kr[i].mode;
+	}
+	free(kr);
+	return req.count;
+}
+
+/* One field of a rules line: a user or group by name or number. */
+static int rules_id(const char *s, int group, unsigned int *id)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s && !*end && !errno && v < (unsigned int)-1) {
+		*id = v;
+		return 0;
+	}
+	if (group) {
+		struct group *gr = getgrnam(s);
+
+		if (gr) {
+			*id = gr->gr_gid;
+			return 0;
+		}
+	} else {
+		struct passwd *pw = getpwnam(s);
+
+		if (pw) {
+			*id = pw->pw_uid;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Parse one non-empty line into @r; a message in @err on failure. */
+static int rules_line(char *line, struct glock_rule_spec *r, char *err,
+		      size_t errlen)
+{
+	char *f[5], *save = NULL, *end;
+	unsigned long mode;
+	int n = 0;
+
+	for (char *t = strtok_r(line, " \t", &save); t;
+	     t = strtok_r(NULL, " \t", &save))
+		f[n < 5 ? n++ : 4] = t;
+	if (n != 4) {
+		snprintf(err, errlen, "expected PATTERN USER GROUP MODE");
+		return -1;
+	}
+	if (glock_name_check(f[0])) {
+		snprintf(err, errlen,
+			 "bad pattern '%s' (1..%d bytes, 0x21..0x7e)", f[0],
+			 GLOCK_NAME_MAX);
+		return -1;
+	}
+	strcpy(r->pattern, f[0]);
+	if (rules_id(f[1], 0, &r->uid)) {
+		snprintf(err, errlen, "unknown user '%s'", f[1]);
+		return -1;
+	}
+	if (rules_id(f[2], 1, &r->gid)) {
+		snprintf(err, errlen, "unknown group '%s'", f[2]);
+		return -1;
+	}
+	errno = 0;
+	mode = strtoul(f[3], &end, 8);
+	if (*end || errno || mode > 0777 || (mode & 0111)) {
+		snprintf(err, errlen,
+			 "bad mode '%s' (octal, 0..0666, no x bits)", f[3]);
+		return -1;
+	}
+	r->mode = mode;
+	return 0;
+}
+
+GLOCK_API int glock_rules_parse(FILE *in, struct glock_rule_spec **rules,
+				unsigned int *count, char *err, size_t errlen)
+{
+	struct glock_rule_spec *v = NULL, *nv;
+	unsigned int n = 0, cap = 0, lineno = 0;
+	char line[1024], msg[200];
+	char *p;
+
+	*rules = NULL;
+	*count = 0;
+	while (fgets(line, sizeof(line), in)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(in)) {
+			snprintf(err, errlen, "line %u: too long", lineno);
+			goto err_inval;
+		}
+		p = strchr(line, '#');
+		if (p)
+			*p = '\0';
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[strspn(line, " \t")])
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv)
+				goto err;
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		if (rules_line(line, &v[n], msg, sizeof(msg))) {
+			snprintf(err, errlen, "line %u: %s", lineno, msg);
+			goto err_inval;
+		}
+		n++;
+	}
+	if (ferror(in))
+		goto err;
+	*rules = v;
+	*count = n;
+	return 0;
+
+err_inval:
+	errno = EINVAL;
+err:
+	free(v);
+	return -1;
 }

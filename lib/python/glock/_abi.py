@@ -88,3 +88,58 @@ def state(fd, name):
     f = struct.unpack(STATE_FMT, buf)
     return {"mode": f[3], "holders": f[4], "waiters": f[5], "depth": f[6],
             "owner_pid": f[7], "result": f[8]}
+
+
+# struct glock_rule: pattern, pattern_len, uid, gid, mode, flags,
+# padding[9]; struct glock_rules: rules, count, flags, padding[12].
+RULE_FMT = "=QIIIII9I"
+RULES_FMT = "=QII12I"
+assert struct.calcsize(RULE_FMT) == 64
+assert struct.calcsize(RULES_FMT) == 64
+
+
+def _iow(nr, size, magic=0xC4):
+    return (1 << 30) | (size << 16) | (magic << 8) | nr
+
+
+IOC_SET_RULES = _iow(4, 64)
+IOC_GET_RULES = _iowr(5, 64)
+
+
+def set_rules(fd, rules):
+    """GLOCK_IOC_SET_RULES with [(pattern, uid, gid, mode), ...]."""
+    keep = []
+    table = bytearray()
+    for pattern, uid, gid, mode in rules:
+        buf, addr, n = encode_name(pattern)
+        keep.append(buf)
+        table += struct.pack(RULE_FMT, addr, n, uid, gid, mode, 0,
+                             *([0] * 9))
+    arr = array.array("B", bytes(table) or b"\0")
+    addr = arr.buffer_info()[0] if rules else 0
+    req = bytearray(struct.pack(RULES_FMT, addr, len(rules), 0, *([0] * 12)))
+    fcntl.ioctl(fd, IOC_SET_RULES, req, True)
+    del keep, arr
+
+
+def get_rules(fd, capacity=256):
+    """GLOCK_IOC_GET_RULES: [(pattern, uid, gid, mode), ...] (all of them)."""
+    while True:
+        bufs = [array.array("B", bytes(NAME_MAX)) for _ in range(capacity)]
+        table = array.array("B", b"".join(
+            struct.pack(RULE_FMT, b.buffer_info()[0], 0, 0, 0, 0, 0,
+                        *([0] * 9)) for b in bufs) or b"\0")
+        req = bytearray(struct.pack(RULES_FMT, table.buffer_info()[0],
+                                    capacity, 0, *([0] * 12)))
+        fcntl.ioctl(fd, IOC_GET_RULES, req, True)
+        count = struct.unpack(RULES_FMT, req)[1]
+        if count <= capacity:
+            break
+        capacity = count
+    out = []
+    raw = table.tobytes()
+    for i in range(count):
+        f = struct.unpack_from(RULE_FMT, raw, i * 64)
+        out.append((bufs[i].tobytes()[:f[1]].decode("ascii"), f[2], f[3],
+                    f[4]))
+    return out
