@@ -7,10 +7,10 @@
  * and will be granted before A and not together with A: a shared request
  * does not wait for the run of shared requests right ahead of it, which a
  * hand-off grants in the same batch. Edges appear only when a request is
- * queued, and every queueing happens under the graph lock right after this
- * check; a hand-off turns "B is ahead of A" into "B holds", the same edge.
- * The requester's own object may meanwhile be taken by an owner that did
- * not queue (it was free): lock.c sees that by obj->gen and searches again.
+ * queued, and every queueing happens under the graph lock, which the
+ * request keeps while it looks for a cycle through its own new edges; a
+ * hand-off turns "B is ahead of A" into "B holds", the same edge, and a
+ * queued request bars anyone from holding its lock without queueing.
  *
  * Bounded work: the search counts every ref and queued request it looks at
  * and gives up after max_deadlock_steps, letting the request wait (as
@@ -139,10 +139,9 @@ static bool glock_search_done(const struct glock_search *s)
 }
 
 /*
- * Visit the owners that a request in @mode on @obj waits for: the holders,
- * and the owners queued ahead of @until (NULL: a request about to be
- * appended) that are granted before it, not with it. Other requests of
- * @self do not count.
+ * Visit the owners that request @until, in @mode on @obj, waits for: the
+ * holders, and the owners queued ahead of it that are granted before it,
+ * not with it. Other requests of @self do not count.
  */
 static void glock_visit_blockers(struct glock_search *s, struct glock_obj *obj,
 				 struct glock_waiter *until, u32 mode,
@@ -214,18 +213,17 @@ static void glock_visit_owner(struct glock_search *s, struct glock_owner *owner)
 }
 
 /**
- * glock_would_deadlock() - would queueing @me on @obj in @mode close a cycle?
+ * glock_would_deadlock() - does @me's request @w, just queued, close a cycle?
  * @me: the requesting owner
- * @obj: the busy object, pinned by the caller and not locked
- * @mode: the requested mode
+ * @w: its queued request, which pins its object (not locked)
  *
- * Context: graph lock held, no spinlock held.
- * Return: true if some owner @me would wait for already waits, directly or
+ * Context: graph lock held (since before @w was queued), no spinlock held.
+ * Return: true if some owner @w waits for already waits, directly or
  * through others, for @me. False also when the search hit its bound.
  */
-bool glock_would_deadlock(struct glock_owner *me, struct glock_obj *obj,
-			  u32 mode)
+bool glock_would_deadlock(struct glock_owner *me, struct glock_waiter *w)
 {
+	struct glock_obj *obj = w->obj;
 	struct glock_search s = {
 		.me = me,
 		.start = obj,
@@ -238,7 +236,9 @@ bool glock_would_deadlock(struct glock_owner *me, struct glock_obj *obj,
 	glock_dd_gen++;
 
 	spin_lock(&obj->lock);
-	glock_visit_blockers(&s, obj, NULL, mode, me);
+	/* Granted meanwhile: it waits for nobody. */
+	if (!w->granted)
+		glock_visit_blockers(&s, obj, w, w->mode, me);
 	spin_unlock(&obj->lock);
 
 	while (!glock_search_done(&s) && !list_empty(&s.queue)) {

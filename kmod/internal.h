@@ -37,6 +37,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <linux/xarray.h>
 #include <uapi/linux/glock.h>
 
 #include "glock_kernel.h"
@@ -88,7 +89,6 @@ struct glock_obj {
 	u32 nholders;		/* refs with depth > 0 */
 	u32 nwaiters;		/* entries on waiters */
 	u32 pins;		/* finishing waiters and cycle searches */
-	u32 gen;		/* bumped when an owner gets it without queueing */
 	u32 nrefs;		/* entries on refs */
 	struct glock_ref *excl;	/* the exclusive holder's ref, or NULL */
 	struct list_head refs;		/* glock_ref.obj_node */
@@ -118,9 +118,9 @@ struct glock_obj {
 /*
  * struct glock_ref - one owner's interest in one object: holds and/or waits.
  *
- * Exists while depth or nwait is nonzero; counted against the per-owner
- * limit. Protected by obj->lock; owner_node also by owner->lock (debugfs
- * reads depth and nwait there, once each). Key in glock_refs: (obj, owner).
+ * Exists while depth, nwait or nhandles is nonzero; counted against the
+ * per-owner limit. Protected by obj->lock; owner_node also by owner->lock
+ * (debugfs reads depth and nwait there, once each). Key in glock_refs: (obj, owner).
  */
 struct glock_ref_key {
 	struct glock_obj *obj;
@@ -135,6 +135,7 @@ struct glock_ref {
 	u32 mode;		/* held mode, valid while depth > 0 */
 	u32 depth;
 	u32 nwait;		/* this owner's requests queued on obj */
+	u32 nhandles;		/* this owner's handles on obj */
 	u64 since_ns;		/* when depth went 0 -> 1, coarse clock */
 	struct pid *pid;	/* acquiring task's tgid; NULL for kernel */
 	struct rcu_head rcu;
@@ -174,6 +175,7 @@ struct glock_owner {
 	atomic_t nrefs;
 	spinlock_t wait_lock;		/* protects waits */
 	struct list_head waits;		/* glock_waiter.owner_node */
+	struct xarray handles;		/* handle -> glock_ref (handle.c) */
 	struct ipc_namespace *ns;	/* fixed at open; key scope */
 	unsigned int ns_inum;
 	u64 id;
@@ -255,6 +257,12 @@ void glock_unacquire(struct glock_owner *owner, const char *name, u32 len,
 void glock_snapshot(struct glock_owner *owner, const char *name, u32 len,
 		    struct glock_snapshot *snap);
 void glock_release_all(struct glock_owner *owner);
+int glock_ref_for_handle(struct glock_owner *owner, const char *name,
+			 u32 len, struct glock_ref **refp);
+int glock_ref_unhandle(struct glock_ref *ref, bool force);
+int glock_hlock(struct glock_owner *owner, struct glock_ref *ref, u32 mode,
+		bool try, u32 *result);
+int glock_hunlock(struct glock_ref *ref, u32 *depth);
 void glock_owner_free_spares(struct glock_owner *owner);
 
 /* owner.c */
@@ -269,8 +277,15 @@ void glock_put_ipc_ns(struct ipc_namespace *ns);
 int glock_graph_lock(const ktime_t *deadline);
 void glock_graph_lock_sync(void);
 void glock_graph_unlock(void);
-bool glock_would_deadlock(struct glock_owner *me, struct glock_obj *obj,
-			  u32 mode);
+bool glock_would_deadlock(struct glock_owner *me, struct glock_waiter *w);
+
+/* handle.c */
+int glock_ioctl_get_handle(struct glock_owner *owner,
+			   struct glock_handle __user *uarg);
+int glock_ioctl_put_handle(struct glock_owner *owner, unsigned long arg);
+long glock_ioctl_hlock(struct glock_owner *owner, unsigned long arg);
+long glock_ioctl_hunlock(struct glock_owner *owner, unsigned long arg);
+void glock_handles_release(struct glock_owner *owner);
 
 /* rules.c */
 int glock_rules_check(struct glock_owner *owner, const char *name, u32 len,

@@ -21,10 +21,9 @@
  *   atomic charged before a ref is made, so threads of one owner never
  *   exceed the per-owner limit together.
  * - The graph lock (deadlock.c) is taken, outside any spinlock, by a request
- *   that must sleep: "no cycle, then enqueue" is atomic against every other
- *   enqueue. The search runs with no object lock held and the object
- *   pinned; an owner that took the object meanwhile without queueing bumps
- *   obj->gen, and the request looks again.
+ *   that must sleep: "enqueue, then look for a cycle" is atomic against
+ *   every other enqueue. The search runs with no object lock held; the
+ *   queued request pins its object.
  * - A waiter is granted by whoever releases: under obj->lock the lock is
  *   handed over, w->granted set and the task woken. The waiter always
  *   retakes obj->lock before it returns, so the waker's use of the on-stack
@@ -355,9 +354,10 @@ static struct glock_obj *glock_obj_get(struct glock_owner *owner,
 	}
 }
 
+/* Nobody holds, waits for, pins or has a handle on it. */
 static bool glock_obj_idle(const struct glock_obj *obj)
 {
-	return !obj->nholders && !obj->nwaiters && !obj->pins;
+	return !obj->nrefs && !obj->pins;
 }
 
 /**
@@ -462,7 +462,7 @@ static void glock_ref_put(struct glock_ref *ref)
 	struct glock_obj *obj = ref->key.obj;
 
 	lockdep_assert_held(&obj->lock);
-	if (ref->depth || ref->nwait)
+	if (ref->depth || ref->nwait || ref->nhandles)
 		return;
 	list_del(&ref->obj_node);
 	obj->nrefs--;
@@ -589,15 +589,17 @@ enum glock_try {
 
 /*
  * Grant at once if the rules allow it: recursion, or a compatible lock with
- * nobody queued. @obj is locked. Returns GLOCK_TRY_* or -errno.
+ * nobody queued. @obj is locked; @ref is @owner's ref on it if the caller
+ * knows it (a handle's), else NULL. Returns GLOCK_TRY_* or -errno.
  */
 static int glock_try(struct glock_owner *owner, struct glock_obj *obj,
-		     u32 mode, struct glock_spares *s, u32 *result, u32 *depth)
+		     struct glock_ref *ref, u32 mode, struct glock_spares *s,
+		     u32 *result, u32 *depth)
 {
-	struct glock_ref *ref;
 	int err;
 
-	ref = glock_find_ref(obj, owner);
+	if (!ref)
+		ref = glock_find_ref(obj, owner);
 	if (ref && ref->depth) {
 		if (ref->mode != mode)
 			return -EDEADLK;
@@ -608,11 +610,11 @@ static int glock_try(struct glock_owner *owner, struct glock_obj *obj,
 	}
 	if (!list_empty(&obj->waiters) || !glock_compatible(obj, NULL, mode))
 		return GLOCK_TRY_BUSY;
-	ref = glock_ref_get(obj, owner, s, &err);
-	if (!ref)
-		return err;
-	/* A new holder that never queued: a running cycle search must know. */
-	obj->gen++;
+	if (!ref) {
+		ref = glock_ref_get(obj, owner, s, &err);
+		if (!ref)
+			return err;
+	}
 grant:
 	glock_grant(obj, ref, mode, owner->kernel ? NULL : task_tgid(current),
 		    owner->kernel ? owner->comm : current->comm, result);
@@ -663,54 +665,19 @@ static int glock_wait(struct glock_waiter *w, ktime_t *deadline)
 	return ret;
 }
 
-/* Why a request must stop trying before it queues, or 0. */
-static int glock_stop_reason(const ktime_t *deadline)
-{
-	if (signal_pending(current))
-		return -EINTR;
-	if (deadline && ktime_compare(*deadline, ktime_get()) <= 0)
-		return -ETIMEDOUT;
-	return 0;
-}
-
 /*
- * Under the graph lock: look again (the lock may have become free), search
- * for a cycle with no spinlock held, and queue once the object is as the
- * search saw it. Called and returns with @obj locked.
+ * Under the graph lock: look again (the lock may have become free), and
+ * queue @w if it is still busy. Called and returns with @obj locked.
  */
-static int glock_check_and_queue(struct glock_owner *owner,
-				 struct glock_obj *obj, u32 mode,
-				 const ktime_t *deadline,
-				 struct glock_spares *s, u32 *result,
-				 u32 *depth, struct glock_waiter *w)
+static int glock_queue(struct glock_owner *owner, struct glock_obj *obj,
+		       u32 mode, struct glock_spares *s, u32 *result,
+		       u32 *depth, struct glock_waiter *w)
 {
-	bool searched = false, cycle;
-	u32 gen = 0;
 	int ret;
 
-	for (;;) {
-		ret = glock_try(owner, obj, mode, s, result, depth);
-		if (ret != GLOCK_TRY_BUSY)
-			return ret;
-		if (searched && obj->gen == gen)
-			break;
-
-		obj->pins++;
-		gen = obj->gen;
-		searched = true;
-		spin_unlock(&obj->lock);
-		cycle = glock_would_deadlock(owner, obj, mode);
-		ret = cycle ? -EDEADLK : glock_stop_reason(deadline);
-		spin_lock(&obj->lock);
-		obj->pins--;
-		if (cycle) {
-			this_cpu_inc(glock_stats.deadlocks);
-			trace_glock_deadlock(obj->name, owner->id, mode, 0);
-		}
-		if (ret)
-			return ret;
-	}
-
+	ret = glock_try(owner, obj, NULL, mode, s, result, depth);
+	if (ret != GLOCK_TRY_BUSY)
+		return ret;
 	w->ref = glock_ref_get(obj, owner, s, &ret);
 	if (!w->ref)
 		return ret;
@@ -732,30 +699,35 @@ static int glock_check_and_queue(struct glock_owner *owner,
 }
 
 /*
- * The slow path: queue (see above), sleep, and settle under obj->lock. A
- * grant that races with a timeout or signal wins: the caller holds the lock
- * and is told so, unless the caller is a user task being killed, which
- * would never see it.
+ * The slow path. Under the graph lock the request queues, then searches
+ * for a cycle with no spinlock held: being queued, it bars any owner from
+ * taking the lock without queueing behind it, so the holders it waits for
+ * can only leave while it looks. A cycle takes it off the queue again
+ * (EDEADLK, nothing queued), unless it was granted meanwhile. Otherwise it
+ * sleeps, and settles under obj->lock. A grant that races with a timeout
+ * or signal wins: the caller holds the lock and is told so, unless the
+ * caller is a user task being killed, which would never see it.
  */
 static int glock_block(struct glock_owner *owner, const struct glock_key *key,
-		       u32 mode, ktime_t *deadline, struct glock_spares *s,
-		       u32 *result, u32 *depth)
+		       struct glock_obj *obj, u32 mode, ktime_t *deadline,
+		       struct glock_spares *s, u32 *result, u32 *depth)
 {
 	struct glock_waiter w;
-	struct glock_obj *obj;
 	struct glock_ref *ref;
 	int ret;
 
 	ret = glock_graph_lock(deadline);
 	if (ret)
 		return ret;
-	obj = glock_obj_get(owner, key, s, &ret);
+	if (obj)	/* a handle's: kept in the table by its ref */
+		spin_lock(&obj->lock);
+	else
+		obj = glock_obj_get(owner, key, s, &ret);
 	if (!obj) {
 		glock_graph_unlock();
 		return ret;
 	}
-	ret = glock_check_and_queue(owner, obj, mode, deadline, s, result,
-				    depth, &w);
+	ret = glock_queue(owner, obj, mode, s, result, depth, &w);
 	if (ret != GLOCK_TRY_BUSY) {
 		glock_obj_put(obj);
 		glock_obj_unlock(obj);
@@ -763,13 +735,14 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 		return ret < 0 ? ret : 0;
 	}
 	spin_unlock(&obj->lock);	/* pinned by the queued waiter */
-	/* Still under the graph lock: no search can miss this edge. */
 	spin_lock(&owner->wait_lock);
 	list_add_tail(&w.owner_node, &owner->waits);
 	spin_unlock(&owner->wait_lock);
-	glock_graph_unlock();
 
-	ret = glock_wait(&w, deadline);
+	ret = glock_would_deadlock(owner, &w) ? -EDEADLK : 0;
+	glock_graph_unlock();
+	if (!ret)
+		ret = glock_wait(&w, deadline);
 
 	spin_lock(&owner->wait_lock);
 	list_del(&w.owner_node);
@@ -794,7 +767,10 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 		w.ref->nwait--;
 		obj->wait_max_ns = max(obj->wait_max_ns,
 				       ktime_get_ns() - w.since_ns);
-		if (ret == -ETIMEDOUT) {
+		if (ret == -EDEADLK) {
+			this_cpu_inc(glock_stats.deadlocks);
+			trace_glock_deadlock(obj->name, owner->id, mode, 0);
+		} else if (ret == -ETIMEDOUT) {
 			obj->timeouts++;
 			this_cpu_inc(glock_stats.timeouts);
 			trace_glock_timeout(obj->name, owner->id, mode, 0);
@@ -854,7 +830,7 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 
 	obj = glock_obj_get(owner, &key, &s, &ret);
 	if (obj) {
-		ret = glock_try(owner, obj, mode, &s, result, depth);
+		ret = glock_try(owner, obj, NULL, mode, &s, result, depth);
 		if (ret == GLOCK_TRY_BUSY) {
 			obj->contended++;
 			this_cpu_inc(glock_stats.contended);
@@ -866,7 +842,8 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 	}
 
 	if (ret == GLOCK_TRY_BUSY)
-		ret = glock_block(owner, &key, mode, dl, &s, result, depth);
+		ret = glock_block(owner, &key, NULL, mode, dl, &s, result,
+				  depth);
 	glock_spares_put(owner, &s);
 	return ret < 0 ? ret : 0;
 }
@@ -937,6 +914,138 @@ void glock_unacquire(struct glock_owner *owner, const char *name, u32 len,
 		glock_obj_put(obj);
 	}
 	glock_obj_unlock(obj);
+}
+
+/**
+ * glock_ref_for_handle() - make or find @owner's ref on @name, for a handle
+ * @owner: the owner
+ * @name: name bytes (validated and allowed by the rules)
+ * @len: length of @name
+ * @refp: out, the ref; it and its object stay until glock_ref_unhandle()
+ *
+ * Return: 0, -ENOLCK (a limit), -ENOMEM.
+ */
+int glock_ref_for_handle(struct glock_owner *owner, const char *name,
+			 u32 len, struct glock_ref **refp)
+{
+	struct glock_spares s;
+	struct glock_key key;
+	struct glock_obj *obj;
+	struct glock_ref *ref = NULL;
+	int ret;
+
+	ret = glock_spares_get(owner, &s);
+	if (ret)
+		return ret;
+	glock_key_init(&key, owner, name, len);
+	obj = glock_obj_get(owner, &key, &s, &ret);
+	if (obj) {
+		ref = glock_ref_get(obj, owner, &s, &ret);
+		if (ref)
+			ref->nhandles++;
+		glock_obj_put(obj);
+		glock_obj_unlock(obj);
+	}
+	glock_spares_put(owner, &s);
+	*refp = ref;
+	return ref ? 0 : ret;
+}
+
+/**
+ * glock_ref_unhandle() - a handle lets go of @ref
+ * @ref: a ref from glock_ref_for_handle()
+ * @force: the owner is ending: do not refuse
+ *
+ * Return: 0, or -EBUSY (unless @force) while the owner holds or waits for
+ * the lock.
+ */
+int glock_ref_unhandle(struct glock_ref *ref, bool force)
+{
+	struct glock_obj *obj = ref->key.obj;
+
+	spin_lock(&obj->lock);
+	if (!force && (ref->depth || ref->nwait)) {
+		spin_unlock(&obj->lock);
+		return -EBUSY;
+	}
+	ref->nhandles--;
+	glock_ref_put(ref);
+	glock_obj_put(obj);
+	glock_obj_unlock(obj);
+	return 0;
+}
+
+/**
+ * glock_hlock() - acquire through a handle's ref
+ * @owner: the owner
+ * @ref: the handle's ref; its object is locked by the caller
+ * @mode: GLOCK_EXCLUSIVE or GLOCK_SHARED
+ * @try: fail with -EAGAIN instead of waiting
+ * @result: out, GLOCK_R_* bits
+ *
+ * Same rules as glock_acquire() without a deadline. Unlocks the object.
+ *
+ * Return: 0, -EAGAIN, -EINTR, -EDEADLK, -EOVERFLOW, -ENOLCK, -ENOMEM.
+ */
+int glock_hlock(struct glock_owner *owner, struct glock_ref *ref, u32 mode,
+		bool try, u32 *result)
+{
+	struct glock_obj *obj = ref->key.obj;
+	struct glock_spares s;
+	u32 depth;
+	int ret;
+
+	*result = 0;
+	lockdep_assert_held(&obj->lock);
+	ret = glock_try(owner, obj, ref, mode, NULL, result, &depth);
+	if (ret == GLOCK_TRY_BUSY) {
+		obj->contended++;
+		this_cpu_inc(glock_stats.contended);
+		if (try)
+			ret = -EAGAIN;
+		else
+			obj->pins++;	/* the handle may be put meanwhile */
+	}
+	spin_unlock(&obj->lock);
+	if (ret != GLOCK_TRY_BUSY)
+		return ret < 0 ? ret : 0;
+
+	ret = glock_spares_get(owner, &s);
+	if (!ret) {
+		ret = glock_block(owner, NULL, obj, mode, NULL, &s, result,
+				  &depth);
+		glock_spares_put(owner, &s);
+	}
+	spin_lock(&obj->lock);
+	obj->pins--;
+	glock_obj_put(obj);
+	glock_obj_unlock(obj);
+	return ret;
+}
+
+/**
+ * glock_hunlock() - drop one level through a handle's ref
+ * @ref: the handle's ref; its object is locked by the caller
+ * @depth: out, the depth still held
+ *
+ * Unlocks the object.
+ *
+ * Return: 0, or -EPERM if the owner does not hold the lock.
+ */
+int glock_hunlock(struct glock_ref *ref, u32 *depth)
+{
+	struct glock_obj *obj = ref->key.obj;
+	int ret = 0;
+
+	lockdep_assert_held(&obj->lock);
+	if (!ref->depth) {
+		ret = -EPERM;
+	} else {
+		glock_drop(obj, ref, false, false);
+		*depth = ref->depth;
+	}
+	spin_unlock(&obj->lock);	/* the handle keeps ref and obj */
+	return ret;
 }
 
 /**

@@ -249,6 +249,14 @@ static long glock_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return glock_rules_set(file, owner, argp);
 	case GLOCK_IOC_GET_RULES:
 		return glock_rules_get(file, owner, argp);
+	case GLOCK_IOC_GET_HANDLE:
+		return glock_ioctl_get_handle(owner, argp);
+	case GLOCK_IOC_PUT_HANDLE:
+		return glock_ioctl_put_handle(owner, arg);
+	case GLOCK_IOC_HLOCK:
+		return glock_ioctl_hlock(owner, arg);
+	case GLOCK_IOC_HUNLOCK:
+		return glock_ioctl_hunlock(owner, arg);
 	default:
 		return -ENOTTY;
 	}

@@ -56,6 +56,7 @@ struct glock_owner *glock_owner_alloc(bool kernel, const char *label)
 	spin_lock_init(&owner->wait_lock);
 	INIT_LIST_HEAD(&owner->refs);
 	INIT_LIST_HEAD(&owner->waits);
+	xa_init_flags(&owner->handles, XA_FLAGS_ALLOC1);
 	INIT_LIST_HEAD(&owner->dd_node);
 	owner->id = atomic64_inc_return(&glock_next_owner_id);
 	owner->kernel = kernel;
@@ -83,6 +84,7 @@ struct glock_owner *glock_owner_alloc(bool kernel, const char *label)
  */
 void glock_owner_free(struct glock_owner *owner)
 {
+	glock_handles_release(owner);
 	glock_release_all(owner);
 
 	mutex_lock(&glock_owners_lock);

@@ -132,6 +132,35 @@ const char *glock_strresult(unsigned int result);
 /* "exclusive", "shared", or "free" for 0; "?" otherwise. */
 const char *glock_mode_name(unsigned int mode);
 
+/*
+ * Handles: the fast path for a name locked again and again. A handle is a
+ * number (1..65535) valid in this glock_dev only; it keeps the lock's place
+ * (and a place in the per-owner limit) until glock_handle_close() or the
+ * device's close. Locking through it copies and hashes no name. The same
+ * lock as by name: FIFO, recursion, modes, abandon, deadlock detection.
+ */
+
+/* Make a handle for @name (rules are checked now). The handle, or -1. */
+int glock_handle_open(struct glock_dev *dev, const char *name);
+
+/*
+ * Acquire through @handle, waiting forever. 0 with the GLOCK_R_* bits in
+ * *@result, or -1: EINVAL (not a handle of @dev), EDEADLK, EINTR,
+ * EOVERFLOW (max_depth). Timed waits: glock_lock() by name.
+ */
+int glock_handle_lock(struct glock_dev *dev, int handle, unsigned int mode,
+		      unsigned int *result);
+
+/* As glock_handle_lock(), but never sleeps: EAGAIN if busy. */
+int glock_handle_trylock(struct glock_dev *dev, int handle,
+			 unsigned int mode, unsigned int *result);
+
+/* Drop one level; the depth still held, or -1 (EPERM if not held). */
+int glock_handle_unlock(struct glock_dev *dev, int handle);
+
+/* Give the handle back: 0, or -1 (EBUSY while the lock is held or waited). */
+int glock_handle_close(struct glock_dev *dev, int handle);
+
 /**
  * struct glock_rule_spec - one access rule of an IPC namespace's table
  * @pattern: an exact name, or a prefix ending in '*' ("*" matches all)

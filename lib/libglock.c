@@ -468,3 +468,71 @@ err:
 	free(v);
 	return -1;
 }
+
+/* ---- handles ----------------------------------------------------------- */
+
+_Static_assert(sizeof(struct glock_handle) == 64, "uapi struct glock_handle");
+
+GLOCK_API int glock_handle_open(struct glock_dev *dev, const char *name)
+{
+	struct glock_handle req = { 0 };
+
+	if (!dev) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (set_name(name, &req.name, &req.name_len))
+		return -1;
+	if (ioctl(dev->fd, GLOCK_IOC_GET_HANDLE, &req) < 0)
+		return -1;
+	return req.handle;
+}
+
+static int handle_lock(struct glock_dev *dev, int handle, unsigned int mode,
+		       unsigned int try, unsigned int *result)
+{
+	int ret;
+
+	if (!dev || handle <= 0 || handle > 0xffff ||
+	    (mode != GLOCK_EXCLUSIVE && mode != GLOCK_SHARED)) {
+		errno = EINVAL;
+		return -1;
+	}
+	ret = ioctl(dev->fd, GLOCK_IOC_HLOCK,
+		    (unsigned long)handle | mode << GLOCK_H_MODE_SHIFT | try);
+	if (ret < 0)
+		return -1;
+	if (result)
+		*result = ret;
+	return 0;
+}
+
+GLOCK_API int glock_handle_lock(struct glock_dev *dev, int handle,
+				unsigned int mode, unsigned int *result)
+{
+	return handle_lock(dev, handle, mode, 0, result);
+}
+
+GLOCK_API int glock_handle_trylock(struct glock_dev *dev, int handle,
+				   unsigned int mode, unsigned int *result)
+{
+	return handle_lock(dev, handle, mode, GLOCK_H_TRY, result);
+}
+
+GLOCK_API int glock_handle_unlock(struct glock_dev *dev, int handle)
+{
+	if (!dev) {
+		errno = EINVAL;
+		return -1;
+	}
+	return ioctl(dev->fd, GLOCK_IOC_HUNLOCK, (unsigned long)handle);
+}
+
+GLOCK_API int glock_handle_close(struct glock_dev *dev, int handle)
+{
+	if (!dev) {
+		errno = EINVAL;
+		return -1;
+	}
+	return ioctl(dev->fd, GLOCK_IOC_PUT_HANDLE, (unsigned long)handle);
+}

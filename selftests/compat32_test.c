@@ -13,6 +13,9 @@ _Static_assert(sizeof(struct glock_state) == 64, "glock_state is 64 bytes");
 _Static_assert(offsetof(struct glock_lock, timeout_ns) == 16, "layout");
 _Static_assert(offsetof(struct glock_lock, padding) == 36, "layout");
 _Static_assert(offsetof(struct glock_state, padding) == 40, "layout");
+_Static_assert(sizeof(struct glock_handle) == 64, "glock_handle is 64 bytes");
+_Static_assert(sizeof(struct glock_rule) == 64, "glock_rule is 64 bytes");
+_Static_assert(sizeof(struct glock_rules) == 64, "glock_rules is 64 bytes");
 
 FIXTURE(c32) {
 	int fd;
@@ -143,6 +146,25 @@ TEST_F(c32, abandoned_from_32_bit_holder)
 				  NULL));
 	EXPECT_EQ(GLOCK_R_ABANDONED, result);
 	ASSERT_EQ(0, gt_unlock(self->fd, x));
+}
+
+/* Handles from a 32-bit process: integer arguments through compat. */
+TEST_F(c32, handles)
+{
+	const char *x = gt_name("c32-h");
+	struct glock_state st;
+	int h = gt_handle(self->fd, x);
+
+	ASSERT_LE(1, h);
+	EXPECT_EQ(0, gt_hlock(self->fd, h, GLOCK_EXCLUSIVE, false));
+	EXPECT_EQ(0, gt_hlock(self->fd, h, GLOCK_EXCLUSIVE, true));
+	ASSERT_EQ(0, gt_state(self->fd, x, &st));
+	EXPECT_EQ(2, st.depth);
+	EXPECT_EQ(-1, gt_hput(self->fd, h));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(1, gt_hunlock(self->fd, h));
+	EXPECT_EQ(0, gt_hunlock(self->fd, h));
+	EXPECT_EQ(0, gt_hput(self->fd, h));
 }
 
 TEST_HARNESS_MAIN

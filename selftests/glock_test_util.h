@@ -188,6 +188,39 @@ static inline int gt_wait_holders(int fd, const char *name, uint32_t n)
 	return gt_wait_state(fd, name, &st, GT_SOON_MS, st.holders == n);
 }
 
+/* ---- handles ----------------------------------------------------------- */
+
+/* GET_HANDLE for a NUL-terminated name: the handle, or -1 + errno. */
+static inline int gt_handle(int fd, const char *name)
+{
+	struct glock_handle h;
+
+	memset(&h, 0, sizeof(h));
+	h.name = (uintptr_t)name;
+	h.name_len = strlen(name);
+	h.handle = 0xcccccccc;
+	if (ioctl(fd, GLOCK_IOC_GET_HANDLE, &h))
+		return -1;
+	return h.handle;
+}
+
+static inline int gt_hlock(int fd, int h, uint32_t mode, bool try)
+{
+	return ioctl(fd, GLOCK_IOC_HLOCK,
+		     (unsigned long)h | mode << GLOCK_H_MODE_SHIFT |
+		     (try ? GLOCK_H_TRY : 0));
+}
+
+static inline int gt_hunlock(int fd, int h)
+{
+	return ioctl(fd, GLOCK_IOC_HUNLOCK, (unsigned long)h);
+}
+
+static inline int gt_hput(int fd, int h)
+{
+	return ioctl(fd, GLOCK_IOC_PUT_HANDLE, (unsigned long)h);
+}
+
 /* ---- owner processes driven over pipes -------------------------------- */
 
 enum gt_op {

@@ -133,6 +133,32 @@ struct glock_rules {
 	__u32 padding[12];
 };
 
+/**
+ * struct glock_handle - argument of %GLOCK_IOC_GET_HANDLE
+ * @name: in: user pointer to the name bytes
+ * @name_len: in: 1..%GLOCK_NAME_MAX
+ * @flags: in: must be 0
+ * @handle: out: 1..65535, valid in this open file until
+ *	%GLOCK_IOC_PUT_HANDLE or the last close
+ * @padding: must be zero
+ *
+ * A handle names one lock of this file's owner without copying or hashing
+ * the name again: %GLOCK_IOC_HLOCK and %GLOCK_IOC_HUNLOCK take it as their
+ * integer argument. It keeps the lock object (and a place in the per-owner
+ * and per-user limits) until it is put. Rules are checked when it is made.
+ */
+struct glock_handle {
+	__u64 name;
+	__u32 name_len;
+	__u32 flags;
+	__u32 handle;
+	__u32 padding[11];
+};
+
+/* HLOCK's argument: handle | mode << GLOCK_H_MODE_SHIFT [| GLOCK_H_TRY]. */
+#define GLOCK_H_MODE_SHIFT	16
+#define GLOCK_H_TRY		(1U << 20) /* EAGAIN instead of waiting */
+
 /* 0xC4 is free in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define GLOCK_IOC_MAGIC		0xC4
 #define GLOCK_IOC_LOCK		_IOWR(GLOCK_IOC_MAGIC, 1, struct glock_lock)
@@ -140,5 +166,12 @@ struct glock_rules {
 #define GLOCK_IOC_STATE		_IOWR(GLOCK_IOC_MAGIC, 3, struct glock_state)
 #define GLOCK_IOC_SET_RULES	_IOW(GLOCK_IOC_MAGIC, 4, struct glock_rules)
 #define GLOCK_IOC_GET_RULES	_IOWR(GLOCK_IOC_MAGIC, 5, struct glock_rules)
+#define GLOCK_IOC_GET_HANDLE	_IOWR(GLOCK_IOC_MAGIC, 6, struct glock_handle)
+/* PUT_HANDLE: arg = handle; EBUSY while this owner holds or waits for it. */
+#define GLOCK_IOC_PUT_HANDLE	_IO(GLOCK_IOC_MAGIC, 7)
+/* HLOCK: waits forever (or tries); returns the GLOCK_R_* bits, >= 0. */
+#define GLOCK_IOC_HLOCK		_IO(GLOCK_IOC_MAGIC, 8)
+/* HUNLOCK: arg = handle; returns the depth still held. */
+#define GLOCK_IOC_HUNLOCK	_IO(GLOCK_IOC_MAGIC, 9)
 
 #endif /* _UAPI_LINUX_GLOCK_H */

@@ -143,3 +143,44 @@ def get_rules(fd, capacity=256):
         out.append((bufs[i].tobytes()[:f[1]].decode("ascii"), f[2], f[3],
                     f[4]))
     return out
+
+
+# struct glock_handle: name, name_len, flags, handle, padding[11].
+HANDLE_FMT = "=QIII11I"
+assert struct.calcsize(HANDLE_FMT) == 64
+
+
+def _io(nr, magic=0xC4):
+    return (magic << 8) | nr
+
+
+IOC_GET_HANDLE = _iowr(6, 64)
+IOC_PUT_HANDLE = _io(7)
+IOC_HLOCK = _io(8)
+IOC_HUNLOCK = _io(9)
+H_MODE_SHIFT = 16
+H_TRY = 1 << 20
+
+
+def get_handle(fd, name):
+    """GLOCK_IOC_GET_HANDLE: a handle (1..65535) for name in this file."""
+    keep, addr, n = encode_name(name)
+    buf = bytearray(struct.pack(HANDLE_FMT, addr, n, 0, 0, *([0] * 11)))
+    fcntl.ioctl(fd, IOC_GET_HANDLE, buf, True)
+    del keep
+    return struct.unpack(HANDLE_FMT, buf)[3]
+
+
+def put_handle(fd, handle):
+    fcntl.ioctl(fd, IOC_PUT_HANDLE, handle)
+
+
+def hlock(fd, handle, mode, try_=False):
+    """GLOCK_IOC_HLOCK: waits forever (or tries); returns the result bits."""
+    return fcntl.ioctl(fd, IOC_HLOCK,
+                       handle | mode << H_MODE_SHIFT | (H_TRY if try_ else 0))
+
+
+def hunlock(fd, handle):
+    """GLOCK_IOC_HUNLOCK: returns the depth still held."""
+    return fcntl.ioctl(fd, IOC_HUNLOCK, handle)

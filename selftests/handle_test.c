@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * glock handles: GET_HANDLE once, then HLOCK/HUNLOCK by number. The same
+ * lock as by name: FIFO, recursion, modes, abandon, deadlock, EINTR, the
+ * per-owner limit; handles are per file, pin their object, and go with the
+ * file.
+ */
+#include <pthread.h>
+
+#include "glock_test_util.h"
+#include "kselftest_harness.h"
+
+FIXTURE(h) {
+	int fd;
+	struct gt_child c[3];
+};
+
+FIXTURE_SETUP(h)
+{
+	self->fd = gt_open();
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(h)
+{
+	for (int i = 0; i < 3; i++)
+		gt_child_kill(&self->c[i]);
+	close(self->fd);
+}
+
+TEST_F(h, lock_unlock_and_state)
+{
+	const char *x = gt_name("h-basic");
+	struct glock_state st;
+	int h = gt_handle(self->fd, x);
+
+	ASSERT_LE(1, h);
+	ASSERT_GE(65535, h);
+	/* A handle alone holds nothing. */
+	ASSERT_EQ(0, gt_state(self->fd, x, &st));
+	EXPECT_EQ(0, st.holders);
+	EXPECT_EQ(0, gt_hlock(self->fd, h, GLOCK_EXCLUSIVE, false));
+	ASSERT_EQ(0, gt_state(self->fd, x, &st));
+	EXPECT_EQ(GLOCK_EXCLUSIVE, st.mode);
+	EXPECT_EQ(1, st.depth);
+	EXPECT_EQ(getpid(), st.owner_pid);
+	/* Recursion, mixed with the name path: one lock. */
+	EXPECT_EQ(0, gt_hlock(self->fd, h, GLOCK_EXCLUSIVE, true));
+	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, gt_state(self->fd, x, &st));
+	EXPECT_EQ(3, st.depth);
+	EXPECT_EQ(1, st.holders);
+	EXPECT_EQ(2, gt_hunlock(self->fd, h));
+	ASSERT_EQ(0, gt_unlock(self->fd, x));
+	EXPECT_EQ(0, gt_hunlock(self->fd, h));
+	EXPECT_EQ(-1, gt_hunlock(self->fd, h));
+	EXPECT_EQ(EPERM, errno);
+	/* The other mode while holding: EDEADLK, try or not. */
+	EXPECT_EQ(0, gt_hlock(self->fd, h, GLOCK_SHARED, false));
+	EXPECT_EQ(-1, gt_hlock(self->fd, h, GLOCK_EXCLUSIVE, true));
+	EXPECT_EQ(EDEADLK, errno);
+	EXPECT_EQ(-1, gt_hlock(self->fd, h, GLOCK_EXCLUSIVE, false));
+	EXPECT_EQ(EDEADLK, errno);
+	EXPECT_EQ(0, gt_hunlock(self->fd, h));
+	EXPECT_EQ(0, gt_hput(self->fd, h));
+}
+
+TEST_F(h, bad_handles_and_bits)
+{
+	const char *x = gt_name("h-bad");
+	int h = gt_handle(self->fd, x), other = gt_open();
+	unsigned long bad[] = {
+		0, 65536, (unsigned long)h | 1U << 21,
+		(unsigned long)h | 3U << GLOCK_H_MODE_SHIFT,
+		(unsigned long)h | 0U << GLOCK_H_MODE_SHIFT,
+	};
+
+	ASSERT_LE(1, h);
+	ASSERT_LE(0, other);
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_HLOCK, bad[i]))
+			TH_LOG("arg %#lx", bad[i]);
+		EXPECT_EQ(EINVAL, errno);
+	}
+	/* Never issued; from another file; put. */
+	EXPECT_EQ(-1, gt_hlock(self->fd, h + 1, GLOCK_SHARED, true));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, gt_hlock(other, h, GLOCK_SHARED, true));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, gt_hunlock(other, h));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, gt_hput(other, h));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, gt_hput(self->fd, h));
+	EXPECT_EQ(-1, gt_hlock(self->fd, h, GLOCK_SHARED, true));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, gt_hput(self->fd, h));
+	EXPECT_EQ(EINVAL, errno);
+	/* GET_HANDLE's own input: flags, padding, names. */
+	{
+		struct glock_handle gh;
+
+		memset(&gh, 0, sizeof(gh));
+		gh.name = (uintptr_t)x;
+		gh.name_len = strlen(x);
+		gh.flags = 1;
+		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_GET_HANDLE, &gh));
+		EXPECT_EQ(EINVAL, errno);
+		gh.flags = 0;
+		gh.padding[10] = 1;
+		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_GET_HANDLE, &gh));
+		EXPECT_EQ(EINVAL, errno);
+		gh.padding[10] = 0;
+		gh.name = (uintptr_t)"a b";
+		gh.name_len = 3;
+		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_GET_HANDLE, &gh));
+		EXPECT_EQ(EINVAL, errno);
+		gh.name = 8;
+		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_GET_HANDLE, &gh));
+		EXPECT_EQ(EFAULT, errno);
+	}
+	close(other);
+}
+
+TEST_F(h, put_while_held_is_busy)
+{
+	const char *x = gt_name("h-busy");
+	int h = gt_handle(self->fd, x);
+
+	ASSERT_LE(1, h);
+	/* Held by name counts too: "by any path". */
+	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_SHARED, 0));
+	EXPECT_EQ(-1, gt_hput(self->fd, h));
+	EXPECT_EQ(EBUSY, errno);
+	ASSERT_EQ(0, gt_unlock(self->fd, x));
+	EXPECT_EQ(0, gt_hput(self->fd, h));
+}
+
+TEST_F(h, fifo_and_try_with_name_waiters)
+{
+	const char *x = gt_name("h-fifo");
+	int h = gt_handle(self->fd, x);
+	struct gt_rep rp;
+
+	ASSERT_LE(1, h);
+	ASSERT_EQ(0, gt_child_start(&self->c[0], -1, "gt-a"));
+	ASSERT_EQ(0, gt_child_start(&self->c[1], -1, "gt-b"));
+	ASSERT_EQ(0, gt_child_lock(&self->c[0], x, GLOCK_SHARED, 0));
+	ASSERT_EQ(0, gt_child_send(&self->c[1], GT_OP_LOCK, x,
+				   GLOCK_EXCLUSIVE, -1, 0));
+	ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 1));
+	/* Compatible, but someone waits: no barging through a handle. */
+	EXPECT_EQ(-1, gt_hlock(self->fd, h, GLOCK_SHARED, true));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, gt_child_unlock(&self->c[0], x));
+	ASSERT_EQ(0, gt_child_wait(&self->c[1], &rp, GT_SOON_MS));
+	EXPECT_EQ(0, rp.ret);
+	EXPECT_EQ(-1, gt_hlock(self->fd, h, GLOCK_SHARED, true));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, gt_child_unlock(&self->c[1], x));
+	EXPECT_EQ(0, gt_hlock(self->fd, h, GLOCK_SHARED, true));
+	EXPECT_EQ(0, gt_hunlock(self->fd, h));
+}
+
+struct hl_arg {
+	int fd, h, ret, err;
+};
+
+static void *hl_thread(void *p)
+{
+	struct hl_arg *a = p;
+
+	a->ret = gt_hlock(a->fd, a->h, GLOCK_EXCLUSIVE, false);
+	a->err = errno;
+	return NULL;
+}
+
+/* A waiting HLOCK gets the abandoned mark as its return value. */
+TEST_F(h, abandoned_reaches_a_waiting_handle)
+{
+	const char *x = gt_name("h-aband");
+	struct hl_arg a = { .fd = self->fd };
+	pthread_t t;
+
+	a.h = gt_handle(self->fd, x);
+	ASSERT_LE(1, a.h);
+	ASSERT_EQ(0, gt_child_start(&self->c[0], -1, "gt-holder"));
+	ASSERT_EQ(0, gt_child_lock(&self->c[0], x, GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, hl_thread, &a));
+	ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 1));
+	gt_child_kill(&self->c[0]);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(GLOCK_R_ABANDONED, a.ret) TH_LOG("%s", strerror(a.err));
+	EXPECT_EQ(0, gt_hunlock(self->fd, a.h));
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* A signal ends a handle's wait with EINTR, nothing held or queued. */
+TEST_F(h, signal_ends_the_wait)
+{
+	const char *x = gt_name("h-intr");
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct hl_arg a = { .fd = self->fd };
+	struct glock_state st;
+	pthread_t t;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	a.h = gt_handle(self->fd, x);
+	ASSERT_EQ(0, gt_child_start(&self->c[0], -1, "gt-holder"));
+	ASSERT_EQ(0, gt_child_lock(&self->c[0], x, GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, hl_thread, &a));
+	ASSERT_EQ(0, gt_wait_waiters(self->fd, x, 1));
+	pthread_kill(t, SIGUSR1);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(-1, a.ret);
+	EXPECT_EQ(EINTR, a.err);
+	ASSERT_EQ(0, gt_state(self->fd, x, &st));
+	EXPECT_EQ(0, st.waiters);
+	EXPECT_EQ(0, st.depth);
+}
+
+/* A cycle closed through a handle is refused like one by name. */
+TEST_F(h, deadlock_through_a_handle)
+{
+	const char *a = gt_name("h-dl-a"), *b = gt_name("h-dl-b");
+	int h = gt_handle(self->fd, b);
+	struct gt_rep rp;
+
+	ASSERT_LE(1, h);
+	ASSERT_EQ(0, gt_child_start(&self->c[0], -1, "gt-other"));
+	ASSERT_EQ(0, gt_lock(self->fd, a, GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, gt_child_lock(&self->c[0], b, GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, gt_child_send(&self->c[0], GT_OP_LOCK, a,
+				   GLOCK_EXCLUSIVE, -1, 0));
+	ASSERT_EQ(0, gt_wait_waiters(self->fd, a, 1));
+	EXPECT_EQ(-1, gt_hlock(self->fd, h, GLOCK_EXCLUSIVE, false));
+	EXPECT_EQ(EDEADLK, errno);
+	ASSERT_EQ(0, gt_unlock(self->fd, a));
+	ASSERT_EQ(0, gt_child_wait(&self->c[0], &rp, GT_SOON_MS));
+	EXPECT_EQ(0, rp.ret);
+}
+
+/* A handle pins the object and takes a place in the per-owner limit. */
+TEST_F(h, pins_and_counts)
+{
+	long long saved = gt_param_get("max_locks_per_owner");
+	char *buf, rec[128];
+	int h1, h2, fd2;
+
+	ASSERT_EQ(0, gt_param_set("max_locks_per_owner", 2));
+	fd2 = gt_open();
+	ASSERT_LE(0, fd2);
+	h1 = gt_handle(fd2, gt_name("h-pin-1"));
+	h2 = gt_handle(fd2, gt_name("h-pin-2"));
+	EXPECT_LE(1, h1);
+	EXPECT_LE(1, h2);
+	EXPECT_EQ(-1, gt_handle(fd2, gt_name("h-pin-3")));
+	EXPECT_EQ(ENOLCK, errno);
+	EXPECT_EQ(-1, gt_lock(fd2, gt_name("h-pin-4"), GLOCK_SHARED, 0));
+	EXPECT_EQ(ENOLCK, errno);
+	/* The same name twice: one place. */
+	EXPECT_LE(1, gt_handle(fd2, gt_name("h-pin-1")));
+	gt_param_set("max_locks_per_owner", saved);
+
+	snprintf(rec, sizeof(rec), "lock name=%s ", gt_name("h-pin-1"));
+	buf = gt_debugfs("locks");
+	ASSERT_NE(NULL, buf);
+	EXPECT_NE(NULL, strstr(buf, rec)) TH_LOG("a handle's object is kept");
+	free(buf);
+	/* Closing the file drops its handles and their objects. */
+	close(fd2);
+	buf = gt_debugfs("locks");
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(NULL, strstr(buf, rec));
+	free(buf);
+}
+
+TEST_HARNESS_MAIN
