@@ -432,11 +432,12 @@ static struct glock_ref *glock_ref_get(struct glock_obj *obj,
 	ref->key.obj = obj;
 	ref->key.owner = owner;
 	list_add_tail(&ref->obj_node, &obj->refs);
-	if (++obj->nrefs > GLOCK_REFS_LISTED &&
-	    (obj->refs_hashed ?
-	     rhashtable_insert_fast(&glock_refs, &ref->hnode,
-				    glock_ref_params) :
-	     glock_refs_hash_all(obj))) {
+	obj->nrefs++;
+	/* Once hashed, every ref of the object is; lookups go there. */
+	if (obj->refs_hashed ?
+	    rhashtable_insert_fast(&glock_refs, &ref->hnode,
+				   glock_ref_params) :
+	    obj->nrefs > GLOCK_REFS_LISTED && glock_refs_hash_all(obj)) {
 		list_del(&ref->obj_node);
 		obj->nrefs--;
 		glock_owner_uncharge(owner);

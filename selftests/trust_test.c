@@ -276,6 +276,32 @@ TEST(efault_after_wait_keeps_the_mark)
 	close(r.fd);
 }
 
+/*
+ * An object with many holders finds refs by hash; with few again, a new
+ * holder must still be found (its unlock is not EPERM).
+ */
+TEST(many_holders_then_few)
+{
+	const char *x = gt_name("many");
+	int fds[8], late;
+
+	for (int i = 0; i < 8; i++) {
+		fds[i] = gt_open();
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, gt_lock(fds[i], x, GLOCK_SHARED, 0));
+	}
+	for (int i = 1; i < 8; i++)
+		ASSERT_EQ(0, gt_unlock(fds[i], x));
+	late = gt_open();
+	ASSERT_LE(0, late);
+	ASSERT_EQ(0, gt_lock(late, x, GLOCK_SHARED, 0));
+	EXPECT_EQ(0, gt_unlock(late, x)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, gt_unlock(fds[0], x)) TH_LOG("%s", strerror(errno));
+	for (int i = 0; i < 8; i++)
+		close(fds[i]);
+	close(late);
+}
+
 /* Recursion stops at max_depth with EOVERFLOW; the parameter is checked. */
 TEST(depth_is_capped)
 {
