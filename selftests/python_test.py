@@ -339,6 +339,44 @@ def compat_cli_verbs():
 
 
 @test
+def acquire_has_threading_lock_signature():
+    """acquire(blocking=True, timeout=-1), as threading.Lock: acquire(True)
+    waits for as long as it takes (it once meant a 1 s timeout)."""
+    import threading
+    p = spawn_holder(NAME)
+    lk = glock.Lock(NAME)
+    got = []
+    t = threading.Thread(target=lambda: got.append(lk.acquire(True)))
+    t.start()
+    t.join(1.8)
+    assert t.is_alive() and got == [], "acquire(True) gave up: %r" % got
+    kill9(p)
+    t.join(10)
+    assert got == [True] and lk.abandoned, got
+    lk.release()
+    assert lk.acquire(False) is True    # blocking=False: a try
+    lk.release()
+    t0 = time.monotonic()
+    assert lk.acquire(True, 0.2) is True and time.monotonic() - t0 < 5
+    lk.release()
+    assert lk.acquire(blocking=True, timeout=-1) is True
+    lk.release()
+    for bad in (dict(blocking=False, timeout=1), dict(timeout=-2)):
+        try:
+            lk.acquire(**bad)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("accepted %r" % bad)
+    import inspect
+    want = inspect.signature(threading.Lock().acquire)
+    got_sig = inspect.signature(lk.acquire)
+    assert [(p.name, p.default) for p in got_sig.parameters.values()] == \
+        [("blocking", True), ("timeout", -1)], (got_sig, want)
+    lk.close()
+
+
+@test
 def nothing_left_held():
     st = glock.state(NAME)
     assert st.mode == "free" and st.waiters == 0, st
