@@ -447,6 +447,21 @@ def compat_sigterm_while_waiting_exits_cleanly():
 
 
 @test
+def python_m_glock():
+    r = subprocess.run([PY, "-m", "glock", "state", "--json", NAME], env=ENV,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r
+    import json
+    d = json.loads(r.stdout)
+    assert d["name"] == NAME and d["mode"] == "free", d
+    r = subprocess.run([PY, "-m", "glock", "run", NAME, "--", PY, "-c",
+                        "import glock, sys; sys.exit(3 if glock.state(%r)"
+                        ".mode == 'exclusive' else 4)" % NAME],
+                       env=ENV, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 3, r
+
+
+@test
 def nothing_left_held():
     st = glock.state(NAME)
     assert st.mode == "free" and st.waiters == 0, st
