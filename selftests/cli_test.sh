@@ -327,6 +327,26 @@ rows = [l for l in lines[1:] if l.split()[0] in open('$tmp/names').read().split(
 assert rows and all(l[col:].split()[0] == 'exclusive' for l in rows), lines"
 kill -TERM "${pids[@]}"; wait "${pids[@]}"
 
+# --- bash completion -------------------------------------------------------
+comp=$here/../lib/completion/glock
+"$GLOCK" hold "$L" & h=$!
+bg+=("$h")
+wait_for "is_mode $L exclusive"
+PATH=$(dirname "$GLOCK"):$PATH bash -c '
+	source "$0"
+	c() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _glock; echo "${COMPREPLY[*]}"; }
+	c glock st
+	c glock list --out
+	c glock state "${1:0:8}"
+	c glock run --w' "$comp" "$L" >"$tmp/comp" 2>&1
+kill -TERM "$h"; wait "$h"
+check "completion: subcommands, options, held names" bash -c "
+	[ \"\$(sed -n 1p $tmp/comp)\" = state ] &&
+	sed -n 2p $tmp/comp | grep -q -- --output-all &&
+	sed -n 3p $tmp/comp | grep -qw -- '$L' &&
+	sed -n 4p $tmp/comp | grep -q -- --wait"
+diag "$tmp/comp"
+
 # --- without the module -----------------------------------------------------
 if command -v unshare >/dev/null; then
 	unshare -m sh -c 'mount -t tmpfs none /dev && mount -t tmpfs none /sys/module &&
