@@ -60,7 +60,8 @@ L=cli-$$
 # --- usage and exit status 2 ---------------------------------------------
 for c in run hold lock unlock state list trace; do
 	g "$c" --help
-	[ $rc = 0 ] && grep -q "Usage: glock" "$tmp/out" || { nok "$c --help"; continue; }
+	[ $rc = 0 ] && grep -qx "Usage:" "$tmp/out" && grep -q "^ glock $c" "$tmp/out" ||
+		{ nok "$c --help"; continue; }
 	ok "$c --help exits 0"
 done
 g; check "no command: exit 2" test $rc = 2
@@ -429,10 +430,13 @@ timeout --preserve-status -s INT 60 "$GLOCK" trace >"$tmp/trace2" 2>"$tmp/trace2
 tracer=$!
 bg+=("$tracer")
 wait_for "grep -q tracing $tmp/trace2.err"
-"$GLOCK" hold "$L" -d 0.2 & h=$!
-sleep 0.05
-"$GLOCK" run "$L" -t 5 -- true
-wait "$h"
+"$GLOCK" hold "$L" & h=$!
+wait_for "is_mode $L exclusive"
+"$GLOCK" run "$L" -t 20 -- true & r=$!
+bg+=("$h" "$r")
+wait_for '[ "$(json_field "$L" waiters)" = 1 ]'
+kill -TERM "$h"
+wait "$h" "$r"
 "$GLOCK" run "$L" -t 0.1 -- true	# free: no timeout
 kill -INT "$tracer"
 wait "$tracer"
