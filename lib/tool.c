@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "glock.h"
 #include "tool.h"
@@ -139,76 +140,88 @@ FILE *debugfs_open(const char *file)
 	return fopen(path, "re");
 }
 
-/* The holders of @name listed in debugfs; 0 if debugfs is unreadable. */
-static int holders_from_debugfs(const char *name, char *buf, size_t len)
+void require_module(void)
 {
-	char line[1024], first[300] = "";
-	int count = 0, found = 0;
+	if (access(GLOCK_DEVICE, F_OK) && access(GLOCK_SYSMODULE, F_OK))
+		die(EXIT_ERROR,
+		    "the glock module is not loaded (no %s): modprobe glock",
+		    GLOCK_DEVICE);
+}
+
+/* The label of the kernel owner holding @name, from debugfs; 0 if unknown. */
+static int kernel_holder(const char *name, char *buf, size_t len)
+{
+	char line[1024];
 	const char *v;
 	struct rec r;
+	int found = 0;
 	FILE *f;
 
 	f = debugfs_open("locks");
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof(line), f)) {
+	while (!found && fgets(line, sizeof(line), f)) {
 		if (rec_parse(line, &r) || strcmp(r.type, "holder"))
 			continue;
 		v = rec_get(&r, "lock");
 		if (!v || strcmp(v, name))
 			continue;
-		found = 1;
-		if (count++)
-			continue;
 		v = rec_get(&r, "kind");
-		if (v && !strcmp(v, "kernel"))
-			snprintf(first, sizeof(first), "kernel owner %s",
-				 rec_get(&r, "comm") ?: "?");
-		else
-			snprintf(first, sizeof(first), "pid %s, %s",
-				 rec_get(&r, "pid") ?: "?",
-				 rec_get(&r, "comm") ?: "?");
+		if (v && !strcmp(v, "kernel") && rec_get(&r, "comm")) {
+			snprintf(buf, len, "kernel owner %s", rec_get(&r, "comm"));
+			found = 1;
+		}
 	}
 	fclose(f);
-	if (count > 1)
-		snprintf(buf, len, "%d holders; first: %s", count, first);
-	else if (count == 1)
-		snprintf(buf, len, "%s", first);
 	return found;
+}
+
+void describe_holder_info(const char *name, const struct glock_info *info,
+			  char *buf, size_t len)
+{
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	buf[0] = '\0';
+	if (info->mode == 0)
+		return;
+	if (info->mode == GLOCK_SHARED) {
+		snprintf(buf, len, "%u shared holder%s", info->holders,
+			 info->holders == 1 ? "" : "s");
+		return;
+	}
+	if (info->result & GLOCK_R_KERNEL) {
+		if (!kernel_holder(name, buf, len))
+			snprintf(buf, len, "a kernel owner");
+		return;
+	}
+	if (info->owner_pid <= 0) {
+		/* e.g. a shell's "exec 9<>/dev/glock" after "glock lock --fd 9" */
+		snprintf(buf, len,
+			 "an open file whose locking process has exited");
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)info->owner_pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(buf, len, "pid %d%s%s", (int)info->owner_pid,
+		 comm[0] ? ", " : "", comm);
 }
 
 void describe_holder(const char *name, char *buf, size_t len)
 {
 	struct glock_info info;
 	struct glock_dev *dev;
-	char path[64], comm[64] = "";
-	FILE *f;
 
 	buf[0] = '\0';
-	if (holders_from_debugfs(name, buf, len))
-		return;
-	/* No debugfs (not root, not mounted): STATE and /proc. */
 	dev = glock_open();
 	if (!dev)
 		return;
-	if (glock_state(dev, name, &info) == 0) {
-		if (info.result & GLOCK_R_KERNEL) {
-			snprintf(buf, len, "a kernel owner");
-		} else if (info.owner_pid > 0) {
-			snprintf(path, sizeof(path), "/proc/%d/comm",
-				 (int)info.owner_pid);
-			f = fopen(path, "re");
-			if (f) {
-				if (fgets(comm, sizeof(comm), f))
-					comm[strcspn(comm, "\n")] = '\0';
-				fclose(f);
-			}
-			snprintf(buf, len, "pid %d%s%s", (int)info.owner_pid,
-				 comm[0] ? ", " : "", comm);
-		} else if (info.holders > 1 || info.mode == GLOCK_SHARED) {
-			snprintf(buf, len, "%u shared holder%s", info.holders,
-				 info.holders == 1 ? "" : "s");
-		}
-	}
+	if (glock_state(dev, name, &info) == 0)
+		describe_holder_info(name, &info, buf, len);
 	glock_close(dev);
 }

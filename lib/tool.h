@@ -8,10 +8,13 @@
 
 /* Exit codes of every glock tool. */
 #define EXIT_DONE	0	/* done */
-#define EXIT_NOTOBT	1	/* lock not obtained: timeout or busy */
+#define EXIT_NOTOBT	1	/* lock not obtained: timeout, busy, deadlock */
 #define EXIT_ERROR	2	/* usage or system error */
 
+#ifndef GLOCK_DEBUGFS
 #define GLOCK_DEBUGFS	"/sys/kernel/debug/glock"
+#endif
+#define GLOCK_SYSMODULE	"/sys/module/glock"
 
 extern const char *tool_name;		/* "glock" */
 extern const char *tool_cmd;		/* current subcommand, for hints */
@@ -47,12 +50,19 @@ int rec_parse(char *line, struct rec *r);
 const char *rec_get(const struct rec *r, const char *key);
 /* Open GLOCK_DEBUGFS/<file> for reading, NULL + errno. */
 FILE *debugfs_open(const char *file);
+/* Exit 2 saying "the glock module is not loaded" when it is not. */
+void require_module(void);
 
 /*
- * Who holds @name: "pid 4711, sensord", "kernel owner glock_i2c",
- * "3 shared holders", from debugfs when readable, else /proc. Writes ""
- * when nothing is known.
+ * Who holds @name, from STATE (the same for every user): "pid 4711,
+ * sensord" (the process that took the exclusive hold), "an open file whose
+ * locking process has exited", "a kernel owner" (with its label when
+ * debugfs is readable), "3 shared holders". "" when free.
  */
 void describe_holder(const char *name, char *buf, size_t len);
+struct glock_info;
+/* The same from a STATE snapshot already taken. */
+void describe_holder_info(const char *name, const struct glock_info *info,
+			  char *buf, size_t len);
 
 #endif /* GLOCK_TOOL_H */

@@ -320,7 +320,7 @@ def compat_cli_verbs():
     assert r.returncode == 1 and "lock request timed out" in r.stdout, r
     r = cli("unget")
     assert "Extraneous unget, ignored" in r.stdout, r
-    assert "only the holder can unget" in r.stdout, r
+    assert "only the holder can unget" in r.stderr, r
     assert glock.state(NAME).mode == "exclusive"
     p.send_signal(signal.SIGINT)
     assert p.wait(timeout=10) == 0
@@ -336,6 +336,128 @@ def compat_cli_verbs():
     assert tr.returncode == 0, tr.returncode
     r = cli("get", "--debug", "-a", "0")
     assert r.returncode == 0 and "glock.compat DEBUG" in r.stderr, r
+
+
+@test
+def acquire_has_threading_lock_signature():
+    """acquire(blocking=True, timeout=-1), as threading.Lock: acquire(True)
+    waits for as long as it takes (it once meant a 1 s timeout)."""
+    import threading
+    p = spawn_holder(NAME)
+    lk = glock.Lock(NAME)
+    got = []
+    t = threading.Thread(target=lambda: got.append(lk.acquire(True)))
+    t.start()
+    t.join(1.8)
+    assert t.is_alive() and got == [], "acquire(True) gave up: %r" % got
+    kill9(p)
+    t.join(10)
+    assert got == [True] and lk.abandoned, got
+    lk.release()
+    assert lk.acquire(False) is True    # blocking=False: a try
+    lk.release()
+    t0 = time.monotonic()
+    assert lk.acquire(True, 0.2) is True and time.monotonic() - t0 < 5
+    lk.release()
+    assert lk.acquire(blocking=True, timeout=-1) is True
+    lk.release()
+    for bad in (dict(blocking=False, timeout=1), dict(timeout=-2)):
+        try:
+            lk.acquire(**bad)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("accepted %r" % bad)
+    import inspect      # (threading.Lock's is a builtin without one)
+    sig = inspect.signature(lk.acquire)
+    assert [(p.name, p.default) for p in sig.parameters.values()] == \
+        [("blocking", True), ("timeout", -1)], sig
+    lk.close()
+
+
+@test
+def compat_names_are_not_merged():
+    """"My lock" and "My%20lock" are two locks; the mapping is reversible."""
+    from glock.compat import _glock_name, glock_name_to_lockname
+    a = global_lock(NAME + " x")
+    b = global_lock(NAME + "%20x")
+    assert a.glockname != b.glockname, (a.glockname, b.glockname)
+    assert a.get_lock(1) is True
+    assert b.get_lock(0) is True, "one lock for two names"
+    assert b.unget_lock() and a.unget_lock()
+    for n in ("/I2C_lock", "/My lock", "/My%20lock", "/caf\u00e9", "/%", "/a%25"):
+        g = _glock_name(n)
+        assert all(0x21 <= ord(c) <= 0x7e for c in g), g
+        assert glock_name_to_lockname(g) == n, (n, g)
+    assert _glock_name("/I2C_lock") == "I2C_lock"   # same lock as glock's
+    a.close()
+    b.close()
+
+
+@test
+def old_global_lock_script_runs_unchanged():
+    """The seed's idiom: import global_lock; global_lock.global_lock(...),
+    and the global_lock command with its verbs."""
+    src = ("import global_lock\n"
+           "l = global_lock.global_lock(%r)\n"
+           "assert l.get_lock(1)\n"
+           "assert l.is_locked() and l.lock_value() == 0\n"
+           "assert l.unget_lock()\n"
+           "from global_lock import global_lock as gl\n"
+           "assert gl(%r).get_lock(0)\n"
+           "print('fine')\n" % (NAME, NAME))
+    r = subprocess.run([PY, "-c", src], env=ENV, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout == "fine\n", r
+    cmd = [PY, os.path.join(HERE, "..", "lib", "python", "global_lock.py")]
+    r = subprocess.run(cmd + [NAME, "get", "-a", "0"], env=ENV,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "lock request successful" in r.stdout, r
+    r = subprocess.run(cmd + [NAME, "state"], env=ENV, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0 and "is currently unlocked (1)" in r.stdout, r
+
+
+@test
+def compat_cli_errors_go_to_stderr():
+    r = subprocess.run([PY, "-m", "glock.compat", "x" * 300, "state"],
+                       env=ENV, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and r.stdout == "", r
+    assert r.stderr.startswith("global_lock: "), r
+
+
+@test
+def compat_sigterm_while_waiting_exits_cleanly():
+    p = spawn_holder(NAME)
+    w = subprocess.Popen([PY, "-m", "glock.compat", NAME, "get", "-t", "-1"],
+                         env=ENV, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    children.append(w)
+    assert wait_for(lambda: glock.state(NAME).waiters == 1)
+    w.terminate()
+    out, err = w.communicate(timeout=10)
+    assert w.returncode == 128 + signal.SIGTERM, (w.returncode, out, err)
+    assert "Traceback" not in err and "Traceback" not in out, err
+    st = glock.state(NAME)
+    assert st.waiters == 0 and st.owner_pid == p.pid, st
+    kill9(p)
+    with glock.Lock(NAME, timeout=5):
+        pass                            # consume the abandoned mark
+
+
+@test
+def python_m_glock():
+    r = subprocess.run([PY, "-m", "glock", "state", "--json", NAME], env=ENV,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r
+    import json
+    d = json.loads(r.stdout)
+    assert d["name"] == NAME and d["mode"] == "free", d
+    r = subprocess.run([PY, "-m", "glock", "run", NAME, "--", PY, "-c",
+                        "import glock, sys; sys.exit(3 if glock.state(%r)"
+                        ".mode == 'exclusive' else 4)" % NAME],
+                       env=ENV, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 3, r
 
 
 @test

@@ -141,14 +141,13 @@ def _timeout_ns(timeout):
     return max(1, int(round(timeout * 1e9)))
 
 
-_DEFAULT = object()
-
-
 class Lock:
     """A named glock, and the owner that takes it.
 
-    Lock(name, timeout=None, shared=False): ``timeout`` is the default of
-    acquire() in seconds (None: wait forever, 0: try once). The Lock may be
+    Lock(name, timeout=None, shared=False): ``timeout`` (seconds; None:
+    wait forever, 0: try once) is what ``with`` and acquire() without a
+    timeout use. acquire(blocking=True, timeout=-1) has the signature of
+    threading.Lock.acquire(). The Lock may be
     acquired again while held (depth + 1); each release() drops one level.
     Threads that must exclude each other use one Lock object each.
     """
@@ -169,16 +168,25 @@ class Lock:
     def fileno(self):
         return self._fd
 
-    def acquire(self, timeout=_DEFAULT, blocking=True):
+    def acquire(self, blocking=True, timeout=-1):
         """Take the lock; True if obtained, False on timeout or busy.
 
+        The arguments are those of threading.Lock.acquire(): with
+        ``blocking`` false, try once; else wait at most ``timeout`` seconds,
+        where -1 means the Lock's own timeout (given to the constructor;
+        None by default: wait forever). None also waits forever.
         ``abandoned`` tells whether the previous exclusive holder died
         holding it. Other failures raise a GlockError.
         """
-        if timeout is _DEFAULT:
-            timeout = self.timeout
         if not blocking:
+            if timeout is not None and timeout != -1:
+                raise ValueError("can't specify a timeout for a non-blocking "
+                                 "call")
             timeout = 0
+        elif timeout == -1:
+            timeout = self.timeout
+        elif timeout is not None and timeout < 0:
+            raise ValueError("timeout value must be a non-negative number")
         ns = _timeout_ns(timeout)
         flags = 0
         if ns > 0:

@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Drop-in replacement for the ``global_lock`` tool, on glock.
 
-Change one line::
+Existing code runs unchanged: this package also installs a top-level
+``global_lock`` module (and a ``global_lock`` command), so both
+``import global_lock; global_lock.global_lock(...)`` and
+``from global_lock import global_lock`` work. Or import it from here::
 
-    from glock.compat import global_lock      # was: from global_lock import ...
+    from glock.compat import global_lock
     i2c_lock = global_lock("I2C_lock")
     if i2c_lock.get_lock(1):                  # seconds; None waits forever
         ...
@@ -18,12 +21,23 @@ lock, so nothing is ever left to unget by hand, and the next get_lock()
 sees ``abandoned == True``. Within one handle the lock is not recursive,
 like the semaphore: threads sharing a handle exclude each other.
 
-CLI, as global_lock.py's:
-    python3 -m glock.compat LockName {get,unget,state,trace} [-t SEC]
-        [-a [DELAY]] [-u SEC] [--debug]
+Lock names: global_lock names were POSIX semaphore names (any character
+but '/'); glock names are 1..255 bytes 0x21..0x7e. The mapping drops the
+leading '/', keeps every byte 0x21..0x7e except '%', and writes '%' and
+every other byte of the UTF-8 name as %XX (upper-case hex). It is
+reversible (glock_name_to_lockname()) and collision-free: "My lock" is
+"My%20lock", "My%20lock" is "My%2520lock". Names without '%', space or
+non-ASCII characters are unchanged, so "I2C_lock" is the glock "I2C_lock"
+that ``glock run I2C_lock ...`` takes.
+
+CLI, as global_lock.py's (errors on stderr, exit 1 when not obtained):
+    global_lock LockName {get,unget,state,trace} [-t SEC] [-a [DELAY]]
+        [-u SEC] [--debug]
+    python3 -m glock.compat ...      (the same)
 """
 
 import logging
+import sys
 import threading
 import time
 
@@ -34,13 +48,26 @@ log = logging.getLogger("glock.compat")
 
 
 def _glock_name(lockname):
-    """global_lock name -> glock name: drop the POSIX '/', and %-encode the
-    bytes glock names cannot hold (space, control, non-ASCII)."""
-    raw = lockname[1:].encode("utf-8")
-    if raw and all(0x21 <= b <= 0x7E for b in raw) and len(raw) <= 255:
-        return raw.decode("ascii")
+    """global_lock name -> glock name: drop the POSIX '/', write '%' and the
+    bytes glock names cannot hold (space, control, non-ASCII) as %XX. Every
+    other byte stays, so the mapping is reversible and collision-free."""
+    raw = lockname[1:] if lockname.startswith("/") else lockname
     return "".join(chr(b) if 0x21 <= b <= 0x7E and b != 0x25 else "%%%02X" % b
-                   for b in raw)
+                   for b in raw.encode("utf-8"))
+
+
+def glock_name_to_lockname(name):
+    """The inverse of the mapping: glock name -> global_lock name ("/...")."""
+    out = bytearray()
+    i = 0
+    while i < len(name):
+        if name[i] == "%":
+            out.append(int(name[i + 1:i + 3], 16))
+            i += 3
+        else:
+            out += name[i].encode("ascii")
+            i += 1
+    return "/" + out.decode("utf-8")
 
 
 class global_lock():
@@ -148,7 +175,20 @@ class global_lock():
         self._lock.close()
 
 
-def main(argv=None):
+class _Stop(BaseException):
+    """SIGTERM/SIGHUP while the CLI runs: end it cleanly."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _error(msg):
+    print("global_lock: " + msg, file=sys.stderr)
+
+
+def main(argv=None, prog=None):
+    """The global_lock command line. Returns the exit status."""
     import argparse
     import signal
 
@@ -165,7 +205,7 @@ def main(argv=None):
     LOCK_DEBUG = True
 
     parser = argparse.ArgumentParser(
-        prog="python3 -m glock.compat",
+        prog=prog or "global_lock",
         description="Inter-process lock mechanism (glock)\n" + __version__
         + docplus, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('LockName',
@@ -192,55 +232,73 @@ def main(argv=None):
                             format="%(name)s %(levelname)s: %(message)s")
 
     def _stop(signum, frame):
-        raise KeyboardInterrupt
+        raise _Stop(signum)
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
 
     try:
         lock = global_lock(args.LockName, LOCK_DEBUG)
     except OSError as e:
-        print(f"glock: {args.LockName}: {e.strerror}")
+        _error(f"{args.LockName}: {e.strerror}")
         return 2
     try:
-        if args.Cmd == "get":
-            _timeout = args.get_timeout
-            if _timeout == -1:
-                _timeout = None
-            if not lock.get_lock(timeout=_timeout):
-                return 1
-            try:
-                if args.auto_unget is not None:
-                    print(f"Release lock after <{args.auto_unget}> sec delay")
-                    time.sleep(args.auto_unget)
-                else:
-                    print(f"<{lock.lockname}> held until Ctrl-C "
-                          f"(glock releases it when this process ends)",
-                          flush=True)
-                    while True:
-                        time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
-            lock.unget_lock()
-        elif args.Cmd == "unget":
-            if not lock.unget_lock():
-                st = lock._lock.state()
-                if st.mode != "free":
-                    who = f"pid {st.owner_pid}" if st.owner_pid else "its owner"
-                    print(f"<{lock.lockname}> is held by {who}: only the holder "
-                          f"can unget; glock releases it when the holder exits")
-        elif args.Cmd == "state":
-            lock.is_locked()
-        elif args.Cmd == "trace":
-            try:
-                while True:
-                    lock.is_locked()
-                    time.sleep(args.update)
-            except KeyboardInterrupt:
-                pass
+        return _run(lock, args)
+    except _Stop as e:
+        # SIGTERM: while waiting nothing is held; while holding, unget
+        # below releases cleanly (no abandoned mark).
+        return 128 + e.signum
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+    except OSError as e:
+        _error(f"{args.LockName}: {e.strerror}")
+        return 2
     finally:
+        if lock._held:
+            lock.unget_lock()
         lock.close()
+
+
+def _run(lock, args):
+    if args.Cmd == "get":
+        _timeout = args.get_timeout
+        if _timeout == -1:
+            _timeout = None
+        if not lock.get_lock(timeout=_timeout):
+            return 1
+        try:
+            if args.auto_unget is not None:
+                print(f"Release lock after <{args.auto_unget}> sec delay",
+                      flush=True)
+                time.sleep(args.auto_unget)
+            else:
+                print(f"<{lock.lockname}> held until Ctrl-C "
+                      f"(glock releases it when this process ends)",
+                      flush=True)
+                while True:
+                    time.sleep(3600)
+        except (KeyboardInterrupt, _Stop):
+            pass
+        lock.unget_lock()
+    elif args.Cmd == "unget":
+        if not lock.unget_lock():
+            st = lock._lock.state()
+            if st.mode != "free":
+                who = f"pid {st.owner_pid}" if st.owner_pid else "its owner"
+                _error(f"<{lock.lockname}> is held by {who}: only the "
+                       f"holder can unget; glock releases it when the "
+                       f"holder exits")
+    elif args.Cmd == "state":
+        lock.is_locked()
+    elif args.Cmd == "trace":
+        try:
+            while True:
+                lock.is_locked()
+                sys.stdout.flush()
+                time.sleep(args.update)
+        except KeyboardInterrupt:
+            pass
     return 0
 
 
 if __name__ == '__main__':
-    import sys
-    sys.exit(main())
+    sys.exit(main(prog="python3 -m glock.compat"))
