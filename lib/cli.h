@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* What the files of glock(1) share: glock-cli.c, cli-list.c, cli-trace.c. */
+/* What the files of glock(1) share: glock-cli.c and its cli-*.c. */
 #ifndef GLOCK_CLI_H
 #define GLOCK_CLI_H
 
@@ -46,5 +46,6 @@ void format_state(const char *name, const struct glock_info *in, char *buf,
 
 int cmd_list(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 #endif /* GLOCK_CLI_H */

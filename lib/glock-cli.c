@@ -37,6 +37,8 @@ static const char usage_main[] =
 " state [--json] NAME      show one lock\n"
 " list [options]           list every lock (debugfs, needs root)\n"
 " trace [options] [NAME]   print every acquire, release, ... as it happens\n"
+" rules load [FILE] | show | clear\n"
+"                          who may take which names (/etc/glock/rules)\n"
 "\n"
 "Options (run and the short form; see 'glock run --help'):\n"
 " -s, --shared             get a shared lock\n"
@@ -609,6 +611,7 @@ static int is_command(const char *s)
 {
 	static const char *const names[] = {
 		"run", "hold", "lock", "unlock", "state", "list", "trace",
+		"rules",
 	};
 	size_t i;
 
@@ -648,5 +651,7 @@ int main(int argc, char **argv)
 		return cmd_state(argc, argv);
 	if (!strcmp(argv[0], "list"))
 		return cmd_list(argc, argv);
+	if (!strcmp(argv[0], "rules"))
+		return cmd_rules(argc, argv);
 	return cmd_trace(argc, argv);
 }

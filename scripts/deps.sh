@@ -21,12 +21,15 @@ CACHE=${CACHE:-$HOME/.cache/glock}
 export DEBIAN_FRONTEND=noninteractive
 
 # virtme-init powers the guest off with the host's poweroff (systemd-sysv);
-# cli_test checks make install through make, cc and pkg-config.
+# cli_test checks make install through make, cc and pkg-config; glock list
+# prints through libsmartcols, as lslocks; the Python package builds with
+# setuptools.
 PKGS=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
       cpio kmod build-essential make pkgconf python3 sparse linux-source-6.1
       bc flex bison libelf-dev libssl-dev dwarves file python3-argcomplete
       python3-pkg-resources python3-requests gcc-multilib g++ i2c-tools
-      procps systemd-sysv iproute2 xz-utils rsync)
+      procps systemd-sysv iproute2 xz-utils rsync libsmartcols-dev
+      python3-setuptools)
 VNG_VERSION=1.35-1
 SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 SRC_MEMBERS=(tools/testing/selftests/kselftest_harness.h
