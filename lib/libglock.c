@@ -235,7 +235,11 @@ GLOCK_API const char *glock_strerror(int errnum)
 	case EINVAL:
 		return "invalid argument (name: 1..255 bytes 0x21..0x7e; mode)";
 	case ENOLCK:
-		return "too many locks (per-owner or global limit)";
+		return "too many locks (per-owner, per-user or global limit)";
+	case EACCES:
+		return "permission denied by the access rules (glock rules show)";
+	case EOVERFLOW:
+		return "recursion too deep (the module's max_depth)";
 	case ENOENT:
 	case ENODEV:
 	case ENXIO:
