@@ -287,7 +287,7 @@ EOF
 	check "the installed CLI, headers and man pages are there" \
 		test -x "$dest/usr/local/bin/glock" -a \
 		     -f "$dest/usr/local/share/man/man3/glock_lock.3" -a \
-		     -f "$dest/usr/local/include/linux/glock.h"
+		     -f "$dest/usr/local/include/glock/linux/glock.h"
 	check "the installed Python package imports" env \
 		PYTHONPATH="$(ls -d "$dest"/usr/local/lib/python3*/*-packages)" \
 		python3 -c "import glock.compat; assert glock.__file__.startswith('$dest')"
