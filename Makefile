@@ -32,7 +32,7 @@ VERSION := $(shell sed -n 's/^VERSION := //p' lib/Makefile)
 # INSTALL_MOD_DIR the directory under /lib/modules/KVER (default extra/).
 INSTALL_MOD_PATH ?= $(DESTDIR)
 DKMS_SRC = /usr/src/glock-$(VERSION)
-DKMS_FILES = Kbuild Makefile dkms.conf COPYING kmod uapi
+DKMS_FILES = Kbuild Makefile dkms.conf kmod uapi
 
 .PHONY: all modules lib selftests deps check check-debug demo bench lint \
 	install modules_install dkms-source dkms-install dkms-remove deb \
@@ -86,7 +86,8 @@ modules_install: modules
 		$(KDIR)/include/generated/utsrelease.h)
 
 # The module sources as DKMS wants them, in $(DESTDIR)/usr/src/glock-VERSION
-# (also what the glock-dkms package ships).
+# (also what the glock-dkms package ships; its licence is in the package's
+# copyright file and on each file's SPDX line).
 dkms-source:
 	rm -rf $(DESTDIR)$(DKMS_SRC)
 	install -d $(DESTDIR)$(DKMS_SRC)

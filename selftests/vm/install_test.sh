@@ -33,6 +33,8 @@ VM_TIMEOUT=${VM_TIMEOUT:-900}
 version=$(sed -n 's/^VERSION := //p' "$repo/lib/Makefile")
 PKGS=(glock-dkms libglock0 libglock-dev glock-tools python3-glock)
 export DEBIAN_FRONTEND=noninteractive
+# Wait for another apt/dpkg on this shared host rather than fail.
+APT=(apt-get -q -y -o DPkg::Lock::Timeout=300)
 
 say() { printf '# install_test: %s\n' "$*"; }
 die() { printf 'install_test: %s\n' "$*" >&2; exit 1; }
@@ -96,7 +98,7 @@ cleanup_deb() {
 	local known
 	known=$(known_pkgs)
 	# shellcheck disable=SC2086
-	[ -z "$known" ] || apt-get -q -y purge $known >>"$results/cleanup.log" 2>&1
+	[ -z "$known" ] || "${APT[@]}" purge $known >>"$results/cleanup.log" 2>&1
 	rm -f /etc/dkms/glock.conf
 	cleanup_dkms
 }
@@ -170,6 +172,13 @@ run_dkms() {
 	rc=$?
 	result $rc "make install DESTDIR=... PREFIX=/usr/local"
 	[ $rc = 0 ] || { tail -n 30 "$results/dkms.log"; cleanup_dkms; return; }
+	# "make; make install PREFIX=/usr" once installed a .pc for /usr/local.
+	make -s -C "$repo/lib" install DESTDIR="$stage-usr" PREFIX=/usr \
+		PYTHON=/usr/bin/python3 >>"$results/dkms.log" 2>&1 &&
+		grep -qx 'prefix=/usr' "$stage-usr/usr/lib/pkgconfig/glock.pc" &&
+		test -f "$stage-usr/usr/include/glock/linux/glock.h" &&
+		test ! -e "$stage-usr/usr/include/linux"
+	result $? "make install PREFIX=/usr after make: glock.pc says /usr, ABI header in include/glock/"
 
 	take_vm_lock
 	dkms install -m glock -v "$version" -k "$KVER" >>"$results/dkms.log" 2>&1
@@ -205,7 +214,7 @@ run_deb() {
 	fi
 	t0=$(date +%s)
 	# shellcheck disable=SC2086
-	apt-get -q -y install $debs >"$results/deb-install.log" 2>&1
+	"${APT[@]}" install $debs >"$results/deb-install.log" 2>&1
 	rc=$?
 	result $rc "apt-get install ./*.deb ($(( $(date +%s) - t0 )) s, DKMS build included)"
 	grep -E 'Building for|Building initial|Skipped|Done\.|Error|error' \
@@ -219,7 +228,7 @@ run_deb() {
 	fi
 	t0=$(date +%s)
 	# shellcheck disable=SC2086
-	apt-get -q -y purge $(known_pkgs) >"$results/deb-purge.log" 2>&1
+	"${APT[@]}" purge $(known_pkgs) >"$results/deb-purge.log" 2>&1
 	result $? "apt-get purge ($(( $(date +%s) - t0 )) s)"
 	rm -f /etc/dkms/glock.conf
 	flock -u 9
