@@ -11,6 +11,13 @@
 #   make demo       the SIGKILL / abandoned hand-off story in a guest
 #   make bench      lock cost against flock, OFD, SysV, POSIX sem, mutex
 #   make lint       checkpatch --strict and sparse on kmod/
+#   make install    library, CLI, headers, glock.pc, man pages, Python
+#                   package, udev rule, modules-load.d (PREFIX, DESTDIR)
+#   make modules_install   the modules into /lib/modules/KVER (then depmod)
+#   make dkms-install      the modules through DKMS for KVER; dkms-remove
+#   make deb        the Debian packages, with dpkg-buildpackage -b
+#   make check-install     DKMS and the packages, installed on this host
+#                   and used in a guest, then removed
 
 ifneq ($(KERNELRELEASE),)
 include Kbuild
@@ -28,8 +35,17 @@ KDIR ?= /lib/modules/$(KVER)/build
 CACHE ?= $(HOME)/.cache/glock
 export CACHE
 
+# One version number: lib/Makefile's, also in dkms.conf and debian/changelog.
+VERSION := $(shell sed -n 's/^VERSION := //p' lib/Makefile)
+# modules_install follows Kbuild: INSTALL_MOD_PATH (or DESTDIR) is the root,
+# INSTALL_MOD_DIR the directory under /lib/modules/KVER (default extra/).
+INSTALL_MOD_PATH ?= $(DESTDIR)
+DKMS_SRC = /usr/src/glock-$(VERSION)
+DKMS_FILES = Kbuild Makefile dkms.conf kmod uapi
+
 .PHONY: all modules lib selftests deps check check-debug demo bench lint \
-	install clean
+	install modules_install dkms-source dkms-install dkms-remove deb \
+	pkg-deps check-install clean
 
 all: modules lib selftests
 
@@ -70,6 +86,45 @@ lint: deps
 
 install:
 	$(MAKE) -C lib install
+
+# Kbuild's own depmod step needs System.map, which Debian's headers lack:
+# run depmod here, for the release the modules were built for (the one in
+# utsrelease.h: Debian's kernel.release file says e.g. 6.1.192).
+modules_install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) \
+		modules_install
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $$(sed -n \
+		's/^#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h)
+
+# The module sources as DKMS wants them, in $(DESTDIR)/usr/src/glock-VERSION
+# (also what the glock-dkms package ships; its licence is in the package's
+# copyright file and on each file's SPDX line).
+dkms-source:
+	rm -rf $(DESTDIR)$(DKMS_SRC)
+	install -d $(DESTDIR)$(DKMS_SRC)
+	tar -cf - --exclude='.*' --exclude='*.o' --exclude='*.ko' \
+		--exclude='*.mod' --exclude='*.mod.c' --exclude='*.symvers' \
+		--exclude='modules.order' $(DKMS_FILES) | \
+		tar -xf - -C $(DESTDIR)$(DKMS_SRC)
+
+dkms-install: dkms-source
+	dkms add -m glock -v $(VERSION)
+	dkms install -m glock -v $(VERSION) -k $(KVER)
+
+dkms-remove:
+	dkms remove -m glock -v $(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+pkg-deps:
+	scripts/pkg-deps.sh
+
+# The packages land in build/deb/ (dpkg-buildpackage writes to ..).
+deb: pkg-deps
+	scripts/build-deb.sh
+
+check-install: deps pkg-deps
+	selftests/vm/install_test.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -500,7 +500,7 @@ EOF
 	check "the installed CLI, headers and man pages are there" \
 		test -x "$dest/usr/local/bin/glock" -a \
 		     -f "$dest/usr/local/share/man/man3/glock_lock.3" -a \
-		     -f "$dest/usr/local/include/linux/glock.h"
+		     -f "$dest/usr/local/include/glock/linux/glock.h"
 	site=$(ls -d "$dest"/usr/local/lib/python3*/*-packages)
 	check "the installed Python package imports (glock, global_lock)" env \
 		PYTHONPATH="$site" python3 -c "import glock.compat, global_lock
