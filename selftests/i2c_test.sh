@@ -241,6 +241,59 @@ check "the next read is correct and sees no abandon ($out)" \
 	test "$(val mismatches "$out")/$(val bytes "$out")" = 0/256 -a \
 	$(($(cat "$cdev/abandons") - ab0)) = 1
 
+# ---- rules and quotas: the driver's bus is not a local user's to take ----
+GLOCK=$repo/lib/glock
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+printf 'i2c-*  root  root  0660\n' >"$tmp/rules"
+"$GLOCK" rules load "$tmp/rules"
+check "rules 'i2c-* root root 0660' loaded" test $? = 0
+as_nobody "$GLOCK" run -n "i2c-$bus" true 2>/dev/null
+check "uid 65534 may not take i2c-$bus (exit 2, EACCES)" test $? = 2
+# A flood by uid 65534 on other names: 2,000 held, and a churn beside them.
+PYTHONPATH=$repo/lib/python as_nobody python3 -c '
+import glock._abi as a, os, time
+fd = a.open_device()
+for i in range(2000):
+    a.lock(fd, "flood-%d-%d" % (os.getpid(), i), a.EXCLUSIVE, 0)
+print("held", flush=True)
+while True:
+    a.lock(fd, "flood-churn-%d" % os.getpid(), a.EXCLUSIVE, 0)
+    a.unlock(fd, "flood-churn-%d" % os.getpid())
+' >"$tmp/flood.out" 2>&1 &
+flood=$!
+bgpids+=("$flood")
+wait_for 60 grep -q '^held' "$tmp/flood.out"
+worst=0
+for i in 1 2 3 4 5; do
+	out=$("$helper" kread "$attr" 0 256)
+	ms=$(val elapsed_ms "$out")
+	[ "$(val mismatches "$out")/$(val bytes "$out")" = 0/256 ] || worst=99999
+	[ "${ms:-99999}" -gt "$worst" ] && worst=${ms:-99999}
+done
+check "during uid 65534's flood the driver's reads are correct and fast (worst ${worst} ms < lock_timeout_ms)" \
+	test "$worst" -lt "$(cat "$param")"
+kill "$flood" 2>/dev/null
+wait "$flood" 2>/dev/null
+"$GLOCK" rules clear
+
+# max_locks counts user owners only: a kernel owner is never refused.
+plim=/sys/module/glock/parameters/max_locks
+lim0=$(cat "$plim")
+nlocks=$(val locks "$(cat $dbg/stats)")
+"$GLOCK" hold "room-$$" -d 30 &
+rhold=$!
+bgpids+=("$rhold")
+wait_for 10 test "$(val locks "$(cat $dbg/stats)")" -gt "${nlocks:-0}"
+echo "$(val locks "$(cat $dbg/stats)")" >"$plim"
+"$GLOCK" run -n "room2-$$" true 2>/dev/null
+check "with max_locks reached a user's new lock is refused (exit 2, ENOLCK)" test $? = 2
+out=$("$helper" kread "$attr" 0 256)
+check "while the driver still reads through its kernel owner ($out)" \
+	test "$(val mismatches "$out")/$(val bytes "$out")" = 0/256
+echo "$lim0" >"$plim"
+kill "$rhold" 2>/dev/null
+wait "$rhold" 2>/dev/null
+
 # ---- unbind while a sequence waits for the glock ----
 echo "# t=${SECONDS}s"
 
