@@ -104,6 +104,7 @@ static struct glock_obj *glock_locks_advance(struct glock_locks_iter *it,
 }
 
 static void *glock_locks_start(struct seq_file *m, loff_t *pos)
+	__acquires(RCU)
 {
 	struct glock_locks_iter *it = m->private;
 
@@ -133,6 +134,7 @@ static void *glock_locks_next(struct seq_file *m, void *v, loff_t *pos)
 }
 
 static void glock_locks_stop(struct seq_file *m, void *v)
+	__releases(RCU)
 {
 	struct glock_locks_iter *it = m->private;
 

@@ -22,21 +22,33 @@ static_assert(sizeof(struct glock_handle) == 64);
 #define GLOCK_H_HANDLE_MASK	0xffffU
 #define GLOCK_H_MODE_MASK	(0xfU << GLOCK_H_MODE_SHIFT)
 
-/* The ref of handle @h, with its object locked; NULL if @h is not one. */
-static struct glock_ref *glock_handle_lock(struct glock_owner *owner,
-					   unsigned long h)
+/*
+ * The ref of handle @h, with its object locked: true with it in *@refp,
+ * false if @h is not one. Through glock_handle_lock(), for sparse.
+ */
+static bool __glock_handle_lock(struct glock_owner *owner, unsigned long h,
+				struct glock_ref **refp)
 {
 	struct glock_ref *ref;
 
+	*refp = NULL;
 	if (!h || h > GLOCK_HANDLE_MAX)
-		return NULL;
+		return false;
 	xa_lock(&owner->handles);
 	ref = xa_load(&owner->handles, h);
-	if (ref)
-		spin_lock(&ref->key.obj->lock);
+	if (!ref) {
+		xa_unlock(&owner->handles);
+		return false;
+	}
+	spin_lock(&ref->key.obj->lock);
 	xa_unlock(&owner->handles);
-	return ref;
+	*refp = ref;
+	__release(obj_lock);	/* counted by the caller */
+	return true;
 }
+
+#define glock_handle_lock(owner, h, refp)				\
+	__cond_lock(obj_lock, __glock_handle_lock(owner, h, refp))
 
 /**
  * glock_ioctl_get_handle() - GLOCK_IOC_GET_HANDLE
@@ -136,8 +148,7 @@ long glock_ioctl_hlock(struct glock_owner *owner, unsigned long arg)
 		return -EINVAL;
 	if (mode != GLOCK_EXCLUSIVE && mode != GLOCK_SHARED)
 		return -EINVAL;
-	ref = glock_handle_lock(owner, arg & GLOCK_H_HANDLE_MASK);
-	if (!ref)
+	if (!glock_handle_lock(owner, arg & GLOCK_H_HANDLE_MASK, &ref))
 		return -EINVAL;
 	ret = glock_hlock(owner, ref, mode, arg & GLOCK_H_TRY, &result);
 	return ret ?: result;
@@ -156,8 +167,7 @@ long glock_ioctl_hunlock(struct glock_owner *owner, unsigned long arg)
 	u32 depth;
 	int ret;
 
-	ref = glock_handle_lock(owner, arg);
-	if (!ref)
+	if (!glock_handle_lock(owner, arg, &ref))
 		return -EINVAL;
 	ret = glock_hunlock(ref, &depth);
 	return ret ?: depth;

@@ -245,7 +245,7 @@ extern struct percpu_counter glock_nobjs;
 int glock_table_init(void);
 void glock_table_exit(void);
 void glock_obj_put(struct glock_obj *obj);
-void glock_obj_unlock(struct glock_obj *obj);
+void glock_obj_unlock(struct glock_obj *obj) __releases(obj_lock);
 int glock_check_name(const char *name, size_t len);
 int glock_check_args(const char *name, size_t len, u32 mode, u32 flags);
 int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
@@ -261,8 +261,8 @@ int glock_ref_for_handle(struct glock_owner *owner, const char *name,
 			 u32 len, struct glock_ref **refp);
 int glock_ref_unhandle(struct glock_ref *ref, bool force);
 int glock_hlock(struct glock_owner *owner, struct glock_ref *ref, u32 mode,
-		bool try, u32 *result);
-int glock_hunlock(struct glock_ref *ref, u32 *depth);
+		bool try, u32 *result) __releases(obj_lock);
+int glock_hunlock(struct glock_ref *ref, u32 *depth) __releases(obj_lock);
 void glock_owner_free_spares(struct glock_owner *owner);
 
 /* owner.c */

@@ -161,10 +161,13 @@ static const struct rhashtable_params glock_ref_params = {
 };
 
 /*
- * Find @key's live object and lock it, or NULL. The RCU read lock keeps
- * what the table returned in memory until its lock is taken.
+ * Find @key's live object and lock it: true with it in *@objp. The RCU
+ * read lock keeps what the table returned in memory until its lock is
+ * taken. Callers use glock_lookup_lock(), which tells sparse that the
+ * object is locked when it returns true.
  */
-static struct glock_obj *glock_lookup_lock(const struct glock_key *key)
+static bool __glock_lookup_lock(const struct glock_key *key,
+				struct glock_obj **objp)
 {
 	struct glock_obj *obj;
 
@@ -172,14 +175,21 @@ static struct glock_obj *glock_lookup_lock(const struct glock_key *key)
 	obj = rhashtable_lookup(&glock_objs, key, glock_obj_params);
 	if (obj) {
 		spin_lock(&obj->lock);
-		if (obj->dead) {
-			spin_unlock(&obj->lock);
-			obj = NULL;
+		if (!obj->dead) {
+			rcu_read_unlock();
+			*objp = obj;
+			__release(obj_lock);	/* counted by the caller */
+			return true;
 		}
+		spin_unlock(&obj->lock);
 	}
 	rcu_read_unlock();
-	return obj;
+	*objp = NULL;
+	return false;
 }
+
+#define glock_lookup_lock(key, objp)					\
+	__cond_lock(obj_lock, __glock_lookup_lock(key, objp))
 
 static void glock_obj_free_rcu(struct rcu_head *head)
 {
@@ -192,6 +202,7 @@ static void glock_obj_free_rcu(struct rcu_head *head)
  * @obj: the object, locked
  */
 void glock_obj_unlock(struct glock_obj *obj)
+	__releases(obj_lock)
 {
 	bool dead = obj->dead;
 
@@ -293,26 +304,29 @@ static bool glock_owner_full(struct glock_owner *owner)
 }
 
 /*
- * Find @key's object, or make it from the spare; returned locked. NULL with
- * -ENOLCK (a limit) or -ENOMEM in *err. Called with no spinlock held.
+ * Find @key's object, or make it from the spare: true with it locked in
+ * *@objp; false with -ENOLCK (a limit) or -ENOMEM in *@err. Called with no
+ * spinlock held, through glock_obj_get() (see glock_lookup_lock()).
  */
-static struct glock_obj *glock_obj_get(struct glock_owner *owner,
-				       const struct glock_key *key,
-				       struct glock_spares *s, int *err)
+static bool __glock_obj_get(struct glock_owner *owner,
+			    const struct glock_key *key,
+			    struct glock_spares *s, struct glock_obj **objp,
+			    int *err)
 {
 	struct glock_obj *obj, *old;
 
 	for (;;) {
-		obj = glock_lookup_lock(key);
-		if (obj)
-			return obj;
+		if (glock_lookup_lock(key, objp)) {
+			__release(obj_lock);	/* counted by the caller */
+			return true;
+		}
 		/* Kernel owners never lose to room that users took. */
 		if (glock_owner_full(owner) ||
 		    (!owner->kernel &&
 		     percpu_counter_compare(&glock_nobjs,
 					    READ_ONCE(glock_max_locks)) >= 0)) {
 			*err = -ENOLCK;
-			return NULL;
+			return false;
 		}
 		if (!s->obj)
 			s->obj = kmem_cache_alloc(glock_obj_cache,
@@ -320,7 +334,7 @@ static struct glock_obj *glock_obj_get(struct glock_owner *owner,
 		obj = s->obj;
 		if (!obj) {
 			*err = -ENOMEM;
-			return NULL;
+			return false;
 		}
 		memset(obj, 0, offsetof(struct glock_obj, name));
 		spin_lock_init(&obj->lock);
@@ -343,16 +357,21 @@ static struct glock_obj *glock_obj_get(struct glock_owner *owner,
 			s->obj = NULL;
 			get_ipc_ns(obj->ns);
 			percpu_counter_inc(&glock_nobjs);
-			return obj;
+			*objp = obj;
+			__release(obj_lock);	/* counted by the caller */
+			return true;
 		}
 		spin_unlock(&obj->lock);
 		if (IS_ERR(old)) {
 			*err = PTR_ERR(old) == -E2BIG ? -ENOLCK : -ENOMEM;
-			return NULL;
+			return false;
 		}
 		/* Someone made it first: look again. */
 	}
 }
+
+#define glock_obj_get(owner, key, s, objp, err)				\
+	__cond_lock(obj_lock, __glock_obj_get(owner, key, s, objp, err))
 
 /* Nobody holds, waits for, pins or has a handle on it. */
 static bool glock_obj_idle(const struct glock_obj *obj)
@@ -720,11 +739,9 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 	ret = glock_graph_lock(deadline);
 	if (ret)
 		return ret;
-	if (obj)	/* a handle's: kept in the table by its ref */
+	if (obj) {	/* a handle's: kept in the table by its ref */
 		spin_lock(&obj->lock);
-	else
-		obj = glock_obj_get(owner, key, s, &ret);
-	if (!obj) {
+	} else if (!glock_obj_get(owner, key, s, &obj, &ret)) {
 		glock_graph_unlock();
 		return ret;
 	}
@@ -829,8 +846,7 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 		return ret;
 	glock_key_init(&key, owner, name, len);
 
-	obj = glock_obj_get(owner, &key, &s, &ret);
-	if (obj) {
+	if (glock_obj_get(owner, &key, &s, &obj, &ret)) {
 		ret = glock_try(owner, obj, NULL, mode, &s, result, depth);
 		if (ret == GLOCK_TRY_BUSY) {
 			obj->contended++;
@@ -869,8 +885,7 @@ int glock_release(struct glock_owner *owner, const char *name, u32 len,
 	int ret = 0;
 
 	glock_key_init(&key, owner, name, len);
-	obj = glock_lookup_lock(&key);
-	if (!obj)
+	if (!glock_lookup_lock(&key, &obj))
 		return -EPERM;
 	ref = glock_find_ref(obj, owner);
 	if (!ref || !ref->depth) {
@@ -905,8 +920,7 @@ void glock_unacquire(struct glock_owner *owner, const char *name, u32 len,
 	struct glock_ref *ref;
 
 	glock_key_init(&key, owner, name, len);
-	obj = glock_lookup_lock(&key);
-	if (!obj)
+	if (!glock_lookup_lock(&key, &obj))
 		return;
 	ref = glock_find_ref(obj, owner);
 	/* Another thread of the owner may have unlocked it meanwhile. */
@@ -932,21 +946,22 @@ int glock_ref_for_handle(struct glock_owner *owner, const char *name,
 	struct glock_spares s;
 	struct glock_key key;
 	struct glock_obj *obj;
-	struct glock_ref *ref = NULL;
+	struct glock_ref *ref;
 	int ret;
 
 	ret = glock_spares_get(owner, &s);
 	if (ret)
 		return ret;
 	glock_key_init(&key, owner, name, len);
-	obj = glock_obj_get(owner, &key, &s, &ret);
-	if (obj) {
-		ref = glock_ref_get(obj, owner, &s, &ret);
-		if (ref)
-			ref->nhandles++;
-		glock_obj_put(obj);
-		glock_obj_unlock(obj);
+	if (!glock_obj_get(owner, &key, &s, &obj, &ret)) {
+		glock_spares_put(owner, &s);
+		return ret;
 	}
+	ref = glock_ref_get(obj, owner, &s, &ret);
+	if (ref)
+		ref->nhandles++;
+	glock_obj_put(obj);
+	glock_obj_unlock(obj);
 	glock_spares_put(owner, &s);
 	*refp = ref;
 	return ref ? 0 : ret;
@@ -990,6 +1005,7 @@ int glock_ref_unhandle(struct glock_ref *ref, bool force)
  */
 int glock_hlock(struct glock_owner *owner, struct glock_ref *ref, u32 mode,
 		bool try, u32 *result)
+	__releases(obj_lock)
 {
 	struct glock_obj *obj = ref->key.obj;
 	struct glock_spares s;
@@ -1034,6 +1050,7 @@ int glock_hlock(struct glock_owner *owner, struct glock_ref *ref, u32 mode,
  * Return: 0, or -EPERM if the owner does not hold the lock.
  */
 int glock_hunlock(struct glock_ref *ref, u32 *depth)
+	__releases(obj_lock)
 {
 	struct glock_obj *obj = ref->key.obj;
 	int ret = 0;
@@ -1065,8 +1082,7 @@ void glock_snapshot(struct glock_owner *owner, const char *name, u32 len,
 
 	memset(snap, 0, sizeof(*snap));
 	glock_key_init(&key, owner, name, len);
-	obj = glock_lookup_lock(&key);
-	if (!obj)
+	if (!glock_lookup_lock(&key, &obj))
 		return;
 	snap->st.mode = obj->mode;
 	snap->st.holders = obj->nholders;

@@ -102,7 +102,8 @@ void glock_user_put(struct glock_user *u)
 {
 	if (!u || u == &glock_kernel_user)
 		return;
-	if (!refcount_dec_and_lock(&u->ref, &glock_users_lock))
+	if (!__cond_lock(&glock_users_lock,
+			 refcount_dec_and_lock(&u->ref, &glock_users_lock)))
 		return;
 	hash_del(&u->node);
 	spin_unlock(&glock_users_lock);
