@@ -251,7 +251,9 @@ as_nobody "$GLOCK" run -n "i2c-$bus" true 2>/dev/null
 check "uid 65534 may not take i2c-$bus (exit 2, EACCES)" test $? = 2
 # A flood by uid 65534 on other names: 1,000 held (its per-owner limit is
 # 1,024), and a churn beside them.
-PYTHONPATH=$repo/lib/python as_nobody python3 -c '
+# setpriv execs python: $! is the flood itself, for the kill below.
+PYTHONPATH=$repo/lib/python setpriv --reuid=65534 --regid=65534 \
+	--clear-groups -- python3 -c '
 import glock._abi as a, os, time
 fd = a.open_device()
 for i in range(1000):
