@@ -177,7 +177,7 @@ TEST_F(rules, get_round_trips)
 		{ "*", 0, 0, 0666 },
 	};
 	struct glock_rule r[4];
-	char bufs[4][256];
+	char bufs[4][256], *dbg;
 	unsigned int n;
 
 	ASSERT_EQ(0, set_rules(self->fd, spec, 3));
@@ -200,13 +200,10 @@ TEST_F(rules, get_round_trips)
 	EXPECT_EQ(strlen(spec[0].pattern), r[0].pattern_len);
 	/* The stats and the debugfs list agree. */
 	EXPECT_EQ(3, gt_stat("rules"));
-	{
-		char *buf = gt_debugfs("rules");
-
-		ASSERT_NE(NULL, buf);
-		EXPECT_NE(NULL, strstr(buf, "pattern=gt-exact uid=1000 gid=0 mode=0640"));
-		free(buf);
-	}
+	dbg = gt_debugfs("rules");
+	ASSERT_NE(NULL, dbg);
+	EXPECT_NE(NULL, strstr(dbg, "pattern=gt-exact uid=1000 gid=0 mode=0640"));
+	free(dbg);
 	ASSERT_EQ(0, clear_rules(self->fd));
 	ASSERT_EQ(0, get_rules(self->fd, r, bufs, 4, &n));
 	EXPECT_EQ(0, n);
@@ -343,10 +340,10 @@ TEST_F(rules, classes_like_a_file)
 TEST_F(rules, rights_follow_the_file)
 {
 	struct rule_spec spec = { self->pat, 0, 0, 0600 };
+	int nfd, cfd, fd, pfd;
 	struct gt_child c;
-	int nfd;
-	pid_t pid;
 	int status, p[2];
+	pid_t pid;
 
 	ASSERT_EQ(0, set_rules(self->fd, &spec, 1));
 	/* Root's file in uid 65534's hands: root's rights. */
@@ -376,20 +373,16 @@ TEST_F(rules, rights_follow_the_file)
 		_exit(0);
 	}
 	close(p[1]);
-	{
-		int cfd, fd, pfd;
-
-		ASSERT_EQ(sizeof(cfd), read(p[0], &cfd, sizeof(cfd)));
-		/* The same open file, not a reopen: pidfd_getfd. */
-		pfd = syscall(SYS_pidfd_open, pid, 0);
-		ASSERT_LE(0, pfd);
-		fd = syscall(SYS_pidfd_getfd, pfd, cfd, 0);
-		close(pfd);
-		ASSERT_LE(0, fd) TH_LOG("pidfd_getfd: %s", strerror(errno));
-		EXPECT_EQ(-1, gt_lock(fd, self->x, GLOCK_EXCLUSIVE, 0));
-		EXPECT_EQ(EACCES, errno);
-		close(fd);
-	}
+	ASSERT_EQ(sizeof(cfd), read(p[0], &cfd, sizeof(cfd)));
+	/* The same open file, not a reopen: pidfd_getfd. */
+	pfd = syscall(SYS_pidfd_open, pid, 0);
+	ASSERT_LE(0, pfd);
+	fd = syscall(SYS_pidfd_getfd, pfd, cfd, 0);
+	close(pfd);
+	ASSERT_LE(0, fd) TH_LOG("pidfd_getfd: %s", strerror(errno));
+	EXPECT_EQ(-1, gt_lock(fd, self->x, GLOCK_EXCLUSIVE, 0));
+	EXPECT_EQ(EACCES, errno);
+	close(fd);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	close(p[0]);
