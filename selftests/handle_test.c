@@ -69,6 +69,7 @@ TEST_F(h, bad_handles_and_bits)
 {
 	const char *x = gt_name("h-bad");
 	int h = gt_handle(self->fd, x), other = gt_open();
+	struct glock_handle gh;
 	unsigned long bad[] = {
 		0, 65536, (unsigned long)h | 1U << 21,
 		(unsigned long)h | 3U << GLOCK_H_MODE_SHIFT,
@@ -97,28 +98,24 @@ TEST_F(h, bad_handles_and_bits)
 	EXPECT_EQ(-1, gt_hput(self->fd, h));
 	EXPECT_EQ(EINVAL, errno);
 	/* GET_HANDLE's own input: flags, padding, names. */
-	{
-		struct glock_handle gh;
-
-		memset(&gh, 0, sizeof(gh));
-		gh.name = (uintptr_t)x;
-		gh.name_len = strlen(x);
-		gh.flags = 1;
-		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_GET_HANDLE, &gh));
-		EXPECT_EQ(EINVAL, errno);
-		gh.flags = 0;
-		gh.padding[10] = 1;
-		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_GET_HANDLE, &gh));
-		EXPECT_EQ(EINVAL, errno);
-		gh.padding[10] = 0;
-		gh.name = (uintptr_t)"a b";
-		gh.name_len = 3;
-		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_GET_HANDLE, &gh));
-		EXPECT_EQ(EINVAL, errno);
-		gh.name = 8;
-		EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_GET_HANDLE, &gh));
-		EXPECT_EQ(EFAULT, errno);
-	}
+	memset(&gh, 0, sizeof(gh));
+	gh.name = (uintptr_t)x;
+	gh.name_len = strlen(x);
+	gh.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_GET_HANDLE, &gh));
+	EXPECT_EQ(EINVAL, errno);
+	gh.flags = 0;
+	gh.padding[10] = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_GET_HANDLE, &gh));
+	EXPECT_EQ(EINVAL, errno);
+	gh.padding[10] = 0;
+	gh.name = (uintptr_t)"a b";
+	gh.name_len = 3;
+	EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_GET_HANDLE, &gh));
+	EXPECT_EQ(EINVAL, errno);
+	gh.name = 8;
+	EXPECT_EQ(-1, ioctl(self->fd, GLOCK_IOC_GET_HANDLE, &gh));
+	EXPECT_EQ(EFAULT, errno);
 	close(other);
 }
 
