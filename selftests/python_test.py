@@ -466,6 +466,42 @@ def nothing_left_held():
     assert st.mode == "free" and st.waiters == 0, st
 
 
+@test
+def handles_by_default_names_when_timed():
+    """Lock's untimed and try acquires go through a kernel handle."""
+    name = NAME + "-h"
+    lk = glock.Lock(name)
+    assert lk.acquire() and lk._handle is not None, lk._handle
+    st = lk.state()
+    assert st.mode == "exclusive" and st.depth == 1, st
+    assert lk.acquire(blocking=False) and lk.state().depth == 2
+    lk.release()
+    lk.release()
+    assert glock.state(name).mode == "free"
+    # A timed acquire goes by name; release through the handle still works.
+    assert lk.acquire(timeout=1.0) and lk.state().depth == 1
+    lk.release()
+    # Busy through the handle: False, as threading.Lock.
+    p = spawn_holder(name)
+    assert lk.acquire(blocking=False) is False
+    kill9(p)
+    assert lk.acquire() and lk.abandoned is True
+    lk.release()
+    # The name path alone still works (handle=False).
+    nl = glock.Lock(name, handle=False)
+    assert nl.acquire() and nl._handle is None and nl.abandoned is False
+    nl.release()
+    nl.close()
+    lk.close()
+
+
+@test
+def rules_deny_with_access_denied():
+    """EACCES maps to AccessDenied, a PermissionError."""
+    e = glock.error_from_errno(errno.EACCES, "x")
+    assert isinstance(e, glock.AccessDenied) and isinstance(e, PermissionError)
+
+
 def main():
     if not os.path.exists(glock.DEVICE):
         print("ok 1 # SKIP %s missing (glock.ko not loaded)\n1..1" % glock.DEVICE)

@@ -58,6 +58,10 @@ class TooManyLocks(GlockError):
     """ENOLCK: the per-owner or global limit is reached."""
 
 
+class AccessDenied(GlockError, PermissionError):
+    """EACCES: an access rule of this IPC namespace denies it."""
+
+
 class InvalidArgument(GlockError, ValueError):
     """EINVAL: bad name (1..255 bytes 0x21..0x7e) or argument."""
 
@@ -72,8 +76,12 @@ _ERRORS = {
     _errno.EDEADLK: (Deadlock, "would deadlock (wait cycle, or held in the "
                      "other mode)"),
     _errno.EPERM: (NotHeld, "not held by this owner"),
-    _errno.ENOLCK: (TooManyLocks, "too many locks (per-owner or global "
-                    "limit)"),
+    _errno.ENOLCK: (TooManyLocks, "too many locks (per-owner, per-user or "
+                    "global limit)"),
+    _errno.EACCES: (AccessDenied, "permission denied by the access rules "
+                    "(glock rules show)"),
+    _errno.EOVERFLOW: (GlockError, "recursion too deep (the module's "
+                       "max_depth)"),
     _errno.EINVAL: (InvalidArgument, "invalid argument (name: 1..255 bytes "
                     "0x21..0x7e; mode)"),
     _errno.ENOENT: (DeviceMissing, "no such device: is glock.ko loaded?"),
@@ -150,9 +158,13 @@ class Lock:
     threading.Lock.acquire(). The Lock may be
     acquired again while held (depth + 1); each release() drops one level.
     Threads that must exclude each other use one Lock object each.
+    With ``handle`` (the default) waits without a deadline and tries go
+    through a kernel handle made at the first of them: no name is copied
+    or hashed again (timed waits go by name).
     """
 
-    def __init__(self, name, timeout=None, shared=False, device=DEVICE):
+    def __init__(self, name, timeout=None, shared=False, device=DEVICE,
+                 handle=True):
         try:
             _abi.encode_name(name)
         except OSError as e:
@@ -164,6 +176,17 @@ class Lock:
         self.abandoned = False  # set by each successful acquire()
         self.depth = 0
         self._fd = _open(device)
+        self._use_handle = bool(handle)
+        self._handle = None
+
+    def _get_handle(self):
+        if self._handle is None and self._use_handle:
+            try:
+                self._handle = _call(_abi.get_handle, self.name, self._fd,
+                                     self.name)
+            except InvalidArgument:
+                self._use_handle = False    # a module without handles
+        return self._handle
 
     def fileno(self):
         return self._fd
@@ -189,6 +212,15 @@ class Lock:
             raise ValueError("timeout value must be a non-negative number")
         ns = _timeout_ns(timeout)
         flags = 0
+        if ns <= 0 and self._get_handle() is not None:
+            try:
+                result = _call(_abi.hlock, self.name, self._fd, self._handle,
+                               self.mode, ns == 0)
+            except NotAcquired:
+                return False
+            self.abandoned = bool(result & _abi.R_ABANDONED)
+            self.depth += 1
+            return True
         if ns > 0:
             # an absolute deadline survives EINTR retries unchanged
             ns += time.clock_gettime_ns(time.CLOCK_MONOTONIC)
@@ -204,7 +236,11 @@ class Lock:
 
     def release(self):
         """Drop one level; NotHeld (EPERM) if this Lock does not hold it."""
-        self.depth = _call(_abi.unlock, self.name, self._fd, self.name)
+        if self._handle is not None:
+            self.depth = _call(_abi.hunlock, self.name, self._fd,
+                               self._handle)
+        else:
+            self.depth = _call(_abi.unlock, self.name, self._fd, self.name)
 
     def locked(self):
         """True if anyone holds the lock (as threading.Lock.locked())."""
