@@ -29,7 +29,7 @@ PKGS=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
       bc flex bison libelf-dev libssl-dev dwarves file python3-argcomplete
       python3-pkg-resources python3-requests gcc-multilib g++ i2c-tools
       procps systemd-sysv iproute2 xz-utils rsync libsmartcols-dev
-      python3-setuptools)
+      python3-setuptools python3-wheel)
 VNG_VERSION=1.35-1
 SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 SRC_MEMBERS=(tools/testing/selftests/kselftest_harness.h

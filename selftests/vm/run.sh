@@ -34,7 +34,7 @@ done
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${CACHE:-$HOME/.cache/glock}
 KVER=${KVER:-$("$repo/scripts/kernels.sh" default)}
-VM_TIMEOUT=${VM_TIMEOUT:-1500}
+VM_TIMEOUT=${VM_TIMEOUT:-2700}
 
 say() { printf '# run.sh: %s\n' "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
