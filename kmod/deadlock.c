@@ -28,6 +28,7 @@
  * queue link and visited mark (graph lock).
  */
 
+#include <linux/hrtimer.h>
 #include <linux/sched/signal.h>
 #include <linux/wait.h>
 
@@ -51,28 +52,46 @@ static void glock_graph_assert_held(void)
  * glock_graph_lock() - take the graph lock before queueing a request
  * @deadline: the request's absolute CLOCK_MONOTONIC deadline, or NULL
  *
+ * First come, first served, so that requests join a lock's queue in the
+ * order they asked: a newcomer takes the lock at once only if nobody
+ * waits for it, and each release wakes the longest waiter, which keeps
+ * its place in the wait queue until it gets the lock or gives up.
+ *
  * Context: process context; sleeps interruptibly.
  * Return: 0, -ETIMEDOUT once @deadline has passed, -EINTR on a signal.
  */
-int glock_graph_lock(const ktime_t *deadline)
+int glock_graph_lock(ktime_t *deadline)
 {
-	ktime_t left;
-	long ret;
+	DECLARE_WAITQUEUE(wait, current);
+	bool timed_out = false;
+	int ret;
 
-	if (glock_graph_trylock())
+	if (!waitqueue_active(&glock_graph_wq) && glock_graph_trylock())
 		return 0;
-	if (!deadline)
-		return wait_event_interruptible(glock_graph_wq,
-						glock_graph_trylock()) ?
-		       -EINTR : 0;
-	left = ktime_sub(*deadline, ktime_get());
-	if (ktime_to_ns(left) <= 0)
-		return -ETIMEDOUT;
-	ret = wait_event_interruptible_hrtimeout(glock_graph_wq,
-						 glock_graph_trylock(), left);
-	if (ret == -ETIME)
-		return -ETIMEDOUT;
-	return ret ? -EINTR : 0;
+	add_wait_queue_exclusive(&glock_graph_wq, &wait);
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (glock_graph_trylock()) {
+			ret = 0;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (timed_out) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (!schedule_hrtimeout(deadline, HRTIMER_MODE_ABS))
+			timed_out = true;
+	}
+	__set_current_state(TASK_RUNNING);
+	remove_wait_queue(&glock_graph_wq, &wait);
+	/* Woken for a turn it does not take: pass the turn on. */
+	if (ret && !test_bit(0, &glock_graph_bits))
+		wake_up(&glock_graph_wq);
+	return ret;
 }
 
 /**

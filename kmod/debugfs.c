@@ -23,6 +23,8 @@
 #include <linux/ktime.h>
 #include <linux/rhashtable.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
 
 #include "internal.h"
 
@@ -159,13 +161,31 @@ static const struct seq_operations glock_locks_sops = {
 	.show = glock_locks_show,
 };
 
+/*
+ * A read returns up to this much of "locks" (seq_file's own default is a
+ * page): fewer calls for cat, and a reader that takes one read() of a
+ * small table still gets all of it.
+ */
+#define GLOCK_LOCKS_CHUNK	SZ_64K
+
 static int glock_locks_open(struct inode *inode, struct file *file)
 {
 	struct glock_locks_iter *it;
+	struct seq_file *m;
+	char *buf;
 
-	it = __seq_open_private(file, &glock_locks_sops, sizeof(*it));
-	if (!it)
+	buf = kvmalloc(GLOCK_LOCKS_CHUNK, GFP_KERNEL_ACCOUNT);
+	if (!buf)
 		return -ENOMEM;
+	it = __seq_open_private(file, &glock_locks_sops, sizeof(*it));
+	if (!it) {
+		kvfree(buf);
+		return -ENOMEM;
+	}
+	/* As single_open_size() does; seq_release() frees it. */
+	m = file->private_data;
+	m->buf = buf;
+	m->size = GLOCK_LOCKS_CHUNK;
 	rhashtable_walk_enter(&glock_objs, &it->hti);
 	return 0;
 }

@@ -274,7 +274,7 @@ void glock_owner_free(struct glock_owner *owner);
 void glock_put_ipc_ns(struct ipc_namespace *ns);
 
 /* deadlock.c */
-int glock_graph_lock(const ktime_t *deadline);
+int glock_graph_lock(ktime_t *deadline);
 void glock_graph_lock_sync(void);
 void glock_graph_unlock(void);
 bool glock_would_deadlock(struct glock_owner *me, struct glock_waiter *w);
