@@ -26,7 +26,10 @@
  *   stop(), which seq_file calls whenever its page fills or a read ends, so
  *   an open or close waits for at most a page of records. Each owner's
  *   ->lock is held while its refs are counted (a ref's counts change under
- *   its bucket lock, so they are read once).
+ *   its bucket lock, so they are read once). start() finds its position by
+ *   walking the list from its head (seq_list_start), so a whole read costs
+ *   O(owners^2 / owners per page); owners that come or go between pages
+ *   may make a reader miss or repeat one.
  * - "stats": one line; glock_owners_lock briefly for the owner count.
  */
 
