@@ -30,7 +30,7 @@
  *   -s  strict: exit 1 when any target is missed
  *   -S  sections to run (default 123456)
  *   -N  lock counts for section 4 (default 100000,300000,1000000)
- *   -B  section 4 skips a count whose projected time exceeds this (90 s)
+ *   -B  section 4 skips a count whose projected time exceeds this (100 s)
  *   -k  SIGKILL trials in section 5 (default 41)
  * Section 4 needs root (it raises module parameters and restores them);
  * section 6's quota rows need root to open a file as uid 65534.
@@ -88,6 +88,8 @@ static sem_t *psem = SEM_FAILED;
 static char psem_name[64];
 static char glock_name[64];
 static bool failed;
+/* Section 1's medians, for section 6's handle-vs-name line. */
+static double sec1_noop = -1, sec1_name = -1, sec1_handle = -1;
 
 /*
  * The targets of issue 12, each judged where it is measured and listed
@@ -998,6 +1000,9 @@ static void uncontended(void)
 		print_ratio(min[i], min[0], 9);
 		printf("\n");
 	}
+	sec1_noop = base;
+	sec1_name = gl;
+	sec1_handle = med[3];
 	if (base > 0 && min[0] > 0 && base / min[0] > 1.3)
 		printf("# warning: noisy host: the baseline's median is %.2f x "
 		       "its best run; the min columns are steadier\n",
@@ -1294,10 +1299,36 @@ static bool slabinfo(const char *cache, long *active, long *objsize)
 	return found;
 }
 
+/*
+ * The same from SLUB's sysfs, which names a cache even when it was merged
+ * with another (then the other's objects count too): objects in use and
+ * the size each takes in its slab.
+ */
+static bool slab_sysfs(const char *cache, long *active, long *objsize)
+{
+	char path[128];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/objects", cache);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	ok = fscanf(f, "%ld", active) == 1;
+	fclose(f);
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/slab_size", cache);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	ok &= fscanf(f, "%ld", objsize) == 1;
+	fclose(f);
+	return ok;
+}
+
 struct memsnap {
 	long long slab, stack, vmalloc;
 	long obj, objsz, ref, refsz;
-	bool have_obj, have_ref;
+	bool have_obj, have_ref, sysfs;
 };
 
 static void take_memsnap(struct memsnap *m)
@@ -1309,6 +1340,12 @@ static void take_memsnap(struct memsnap *m)
 	m->vmalloc = meminfo("VmallocUsed");
 	m->have_obj = slabinfo("glock_obj", &m->obj, &m->objsz);
 	m->have_ref = slabinfo("glock_ref", &m->ref, &m->refsz);
+	m->sysfs = false;
+	if (!m->have_obj || !m->have_ref) {
+		m->have_obj = slab_sysfs("glock_obj", &m->obj, &m->objsz);
+		m->have_ref = slab_sysfs("glock_ref", &m->ref, &m->refsz);
+		m->sysfs = true;
+	}
 }
 
 /* Take @n distinct names (<= 16 bytes) on @fd; returns how many it took. */
@@ -1362,7 +1399,7 @@ static long read_locks(double *secs)
 
 static long opt_scale[8] = { 100000, 300000, 1000000 };
 static int opt_nscale = 3;
-static double opt_scale_budget = 90;	/* s: projected time of one size */
+static double opt_scale_budget = 100;	/* s: projected time of one size */
 static int opt_scale_runs = 11;
 
 static void many_locks(void)
@@ -1451,16 +1488,19 @@ static void many_locks(void)
 			printf(" %8s %9s", "-", "-");
 		printf(" %8.2f\n", close_s);
 		if (m0.have_obj && m1.have_obj && m0.have_ref && m1.have_ref)
-			printf("#   /proc/slabinfo: glock_obj +%ld x %ld B, "
+			printf("#   %s: glock_obj +%ld x %ld B, "
 			       "glock_ref +%ld x %ld B = %.0f B/lock\n",
+			       m1.sysfs ? "/sys/kernel/slab (objects x slab_size)" :
+			       "/proc/slabinfo (active_objs x objsize)",
 			       m1.obj - m0.obj, m1.objsz, m1.ref - m0.ref,
 			       m1.refsz,
 			       (double)((m1.obj - m0.obj) * m1.objsz +
 					(m1.ref - m0.ref) * m1.refsz) / n);
 		else
-			printf("#   /proc/slabinfo lists no glock_obj/glock_ref "
-			       "(merged caches, or not readable)\n");
-		printf("#   after close: Slab %+.0f B/lock of the N held\n",
+			printf("#   no per-cache figures: neither /proc/slabinfo "
+			       "nor /sys/kernel/slab has glock_obj/glock_ref\n");
+		printf("#   after close: Slab still %+.0f B/lock (empty slabs "
+		       "and tables not yet given back)\n",
 		       (double)(m2.slab - m0.slab) / n);
 		if (got != n)
 			break;
@@ -1713,17 +1753,6 @@ static double time_failing(int fd, unsigned long req, void *arg, int want,
 	return v[3];
 }
 
-/* ns per 10 us nanosleep, the timer floor of a queued timed LOCK. */
-static double time_nanosleep(long n)
-{
-	int64_t t0 = now_ns();
-	long i;
-
-	for (i = 0; i < n; i++)
-		sleep_ns(10000);
-	return (double)(now_ns() - t0) / n;
-}
-
 #define CHAIN	16
 
 /* Files of root and of uid 65534, for the quota rows of section 6. */
@@ -1761,9 +1790,11 @@ static void forced_costs(void)
 {
 	static const struct mech *const quota[] = { &m_noop, &m_root,
 						    &m_nobody };
-	char names[CHAIN + 1][64];
+	/* chain[0..CHAIN-1], then "a" (the parent's), then "x". */
+	char names[CHAIN + 2][64];
+	const int A = CHAIN, X = CHAIN + 1;
 	pid_t pid[CHAIN + 1];
-	double try_name, try_hdl, q0, qk, sl, med[3], min[3];
+	double try_name, try_hdl, dl_short, dl_long, med[3], min[3];
 	struct glock_lock gl;
 	unsigned long hid = 0, harg;
 	int64_t give_up, t0 = now_ns();
@@ -1771,13 +1802,26 @@ static void forced_costs(void)
 	bool ok = true;
 
 	printf("\n## 6. Costs the design forces, each on its own line\n\n");
-	for (i = 0; i <= CHAIN; i++)
-		snprintf(names[i], sizeof(names[i]), "glock-bench.chain.%d.%d",
+	for (i = 0; i < CHAIN + 2; i++)
+		snprintf(names[i], sizeof(names[i]), "glock-bench.dd.%d.%d",
 			 getpid(), i);
 	/*
-	 * Process i holds names[i]; once all hold, process i < CHAIN waits
-	 * for names[i + 1]: a wait-for chain of CHAIN edges from names[0].
+	 * The parent holds "a". Process i < CHAIN holds chain[i] and then
+	 * waits for chain[i + 1] ("a" for the last one); process CHAIN holds
+	 * "x" and waits for "a". A LOCK by the parent on chain[0] closes a
+	 * cycle through CHAIN + 1 wait-for edges, one on "x" through 2: both
+	 * queue, search and are refused with EDEADLK, without sleeping.
 	 */
+	fd = open("/dev/glock", O_RDWR | O_CLOEXEC);
+	memset(&gl, 0, sizeof(gl));
+	gl.name = (uintptr_t)names[A];
+	gl.name_len = strlen(names[A]);
+	gl.mode = GLOCK_EXCLUSIVE;
+	if (fd < 0 || ioctl(fd, GLOCK_IOC_LOCK, &gl)) {
+		warnx("forced costs: LOCK: %s", strerror(errno));
+		failed = true;
+		goto out;
+	}
 	shm->ready = 0;
 	shm->go = 0;
 	fflush(stdout);
@@ -1791,12 +1835,12 @@ static void forced_costs(void)
 		if (!pid[i]) {
 			int cfd = open("/dev/glock", O_RDWR | O_CLOEXEC);
 
-			lock_or_die(cfd, names[i], 0);
+			close(fd);
+			lock_or_die(cfd, names[i < CHAIN ? i : X], 0);
 			__atomic_add_fetch(&shm->ready, 1, __ATOMIC_SEQ_CST);
 			while (!__atomic_load_n(&shm->go, __ATOMIC_ACQUIRE))
 				sleep_ns(200000);
-			if (i < CHAIN)
-				lock_or_die(cfd, names[i + 1], -1);
+			lock_or_die(cfd, names[i < CHAIN ? i + 1 : A], -1);
 			for (;;)
 				pause();
 		}
@@ -1809,10 +1853,9 @@ static void forced_costs(void)
 		sleep_ns(1000000);
 	}
 	__atomic_store_n(&shm->go, 1, __ATOMIC_RELEASE);
-	fd = open("/dev/glock", O_RDWR | O_CLOEXEC);
 	give_up = now_ns() + 10000000000LL;
-	for (i = 1; ok && fd >= 0 && i <= CHAIN; i++)
-		while (state_waiters(fd, names[i]) != 1) {
+	for (i = 1; ok && i <= A; i++)
+		while (state_waiters(fd, names[i]) != (i == A ? 2 : 1)) {
 			if (now_ns() > give_up) {
 				warnx("forced costs: the chain did not form");
 				ok = false;
@@ -1820,19 +1863,16 @@ static void forced_costs(void)
 			}
 			sleep_ns(1000000);
 		}
-	if (!ok || fd < 0) {
+	if (!ok) {
 		failed = true;
 		goto out;
 	}
 
-	/* names[CHAIN] is held by a process that waits for nothing. */
-	memset(&gl, 0, sizeof(gl));
-	gl.name = (uintptr_t)names[CHAIN];
-	gl.name_len = strlen(names[CHAIN]);
-	gl.mode = GLOCK_EXCLUSIVE;
+	gl.name = (uintptr_t)names[0];
+	gl.name_len = strlen(names[0]);
 	gl.timeout_ns = 0;
 	try_name = time_failing(fd, GLOCK_IOC_LOCK, &gl, EAGAIN, 2000);
-	if (get_handle(fd, names[CHAIN], &hid)) {
+	if (get_handle(fd, names[0], &hid)) {
 		warnx("GET_HANDLE: %s", strerror(errno));
 		failed = true;
 		goto out;
@@ -1841,31 +1881,32 @@ static void forced_costs(void)
 	       GLOCK_H_TRY;
 	try_hdl = time_failing(fd, GLOCK_IOC_HLOCK, (void *)harg, EAGAIN,
 			       2000);
-	gl.timeout_ns = 10000;
-	q0 = time_failing(fd, GLOCK_IOC_LOCK, &gl, ETIMEDOUT, 200);
-	gl.name = (uintptr_t)names[0];
-	gl.name_len = strlen(names[0]);
-	qk = time_failing(fd, GLOCK_IOC_LOCK, &gl, ETIMEDOUT, 200);
-	sl = time_nanosleep(200);
+	gl.timeout_ns = -1;
+	dl_long = time_failing(fd, GLOCK_IOC_LOCK, &gl, EDEADLK, 1000);
+	gl.name = (uintptr_t)names[X];
+	gl.name_len = strlen(names[X]);
+	dl_short = time_failing(fd, GLOCK_IOC_LOCK, &gl, EDEADLK, 1000);
 
-	printf("%-52s %10s\n", "call", "ns/call");
-	printf("%-52s %10.0f\n", "try by name on a held lock (EAGAIN)",
-	       try_name);
-	printf("%-52s %10.0f\n", "try by handle on a held lock (EAGAIN)",
+	printf("%-56s %10s\n", "call (by name unless said)", "ns/call");
+	printf("%-56s %10.0f\n", "try on a held lock (EAGAIN): no queue, no "
+	       "search", try_name);
+	printf("%-56s %10.0f\n", "try by handle on a held lock (EAGAIN)",
 	       try_hdl);
-	printf("%-52s %10.0f\n",
-	       "LOCK that queues, 10 us timeout, holder not waiting", q0);
-	printf("%-52s %10.0f\n", "LOCK that queues, 10 us timeout, "
-	       "16-owner wait chain", qk);
-	printf("%-52s %10.0f\n", "nanosleep 10 us (timer floor)", sl);
-	if (try_name > 0 && q0 > 0 && sl > 0 && qk > 0)
-		printf("# queueing (graph lock, cycle search of 1 edge, queue, "
-		       "sleep, dequeue) over a try: %.0f ns\n"
-		       "#   of which beyond the timer floor: %.0f ns\n"
-		       "# cycle search, per wait-for edge followed: %.0f ns "
-		       "(chain of %d vs 1 edge)\n",
-		       q0 - try_name, q0 - try_name - sl,
-		       (qk - q0) / (CHAIN - 1 > 0 ? CHAIN - 1 : 1), CHAIN);
+	printf("%-56s %10.0f\n", "LOCK that queues, searches, EDEADLK: 2 "
+	       "edges", dl_short);
+	printf("%-56s %10.0f\n", "LOCK that queues, searches, EDEADLK: "
+	       "17 edges", dl_long);
+	if (try_name > 0 && dl_short > 0 && dl_long > 0)
+		printf("# a blocking request over a try (graph lock, queue, "
+		       "shortest search, dequeue): %.0f ns\n"
+		       "# cycle search, per wait-for edge followed: %.0f ns\n",
+		       dl_short - try_name,
+		       (dl_long - dl_short) / (CHAIN + 1 - 2));
+	if (sec1_noop > 0 && sec1_name > 0 && sec1_handle > 0)
+		printf("# name path over handle path (section 1): %.0f ns per "
+		       "pair, %.2f x two no-op ioctls\n",
+		       sec1_name - sec1_handle,
+		       (sec1_name - sec1_handle) / sec1_noop);
 
 	/* The per-user quota: root is charged like everyone else. */
 	snprintf(root_name, sizeof(root_name), "glock-bench.root.%d",
@@ -1886,9 +1927,9 @@ static void forced_costs(void)
 		opt_runs = opt_scale_runs;
 		measure_uncontended(quota, ARRAY_SIZE(quota), med, min);
 		opt_runs = saved_runs;
-		printf("%-52s %10.0f\n", "name pair, file opened by root",
+		printf("%-56s %10.0f\n", "name pair, file opened by root",
 		       med[1]);
-		printf("%-52s %10.0f\n", "name pair, file opened by uid 65534",
+		printf("%-56s %10.0f\n", "name pair, file opened by uid 65534",
 		       med[2]);
 		printf("# quota: each new ref is charged with two atomic "
 		       "cmpxchg (owner, uid), root included;\n"
@@ -1902,12 +1943,12 @@ static void forced_costs(void)
 	if (nobody_fd >= 0)
 		close(nobody_fd);
 out:
-	if (fd >= 0)
-		close(fd);
 	for (i = 0; i < started; i++)
 		kill(pid[i], SIGKILL);
 	for (i = 0; i < started; i++)
 		waitpid(pid[i], NULL, 0);
+	if (fd >= 0)
+		close(fd);
 	printf("# (%.1f s)\n", (now_ns() - t0) / 1e9);
 }
 
