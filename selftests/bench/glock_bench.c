@@ -66,6 +66,7 @@
 #include <linux/magic.h>
 
 #define MAX_PROCS	16
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /*
  * One uncontended run: ~10 ms. Many short interleaved runs make the median
  * robust to the host descheduling a vCPU (the noise only ever adds time).
@@ -113,7 +114,7 @@ static void target(const char *figure, double value, bool at_most,
 {
 	struct target *t;
 
-	if (ntargets == (int)(sizeof(targets) / sizeof(targets[0])))
+	if (ntargets == (int)ARRAY_SIZE(targets))
 		return;
 	t = &targets[ntargets++];
 	snprintf(t->figure, sizeof(t->figure), "%s", figure);
@@ -637,8 +638,6 @@ static const struct mech *const ladder[] = {
 	&m_noop, &m_einval, &m_eperm, &m_recursive, &m_ownhandle, &m_pinned,
 	&m_glock_ex, &m_handle, &m_clock,
 };
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- setup and teardown of the shared objects ---- */
 
