@@ -13,6 +13,7 @@ FIXTURE(dbg) {
 	int fd;
 	struct gt_child c[3];
 	long long saved_per_owner;
+	long long saved_per_user;
 };
 
 FIXTURE_SETUP(dbg)
@@ -22,6 +23,7 @@ FIXTURE_SETUP(dbg)
 	/* Our comm, as the records must show it; set before opening. */
 	prctl(PR_SET_NAME, "gt-dbg-main");
 	self->saved_per_owner = gt_param_get("max_locks_per_owner");
+	self->saved_per_user = gt_param_get("max_locks_per_user");
 	self->fd = gt_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", GT_DEV, strerror(errno));
 }
@@ -35,6 +37,9 @@ FIXTURE_TEARDOWN(dbg)
 	if (self->saved_per_owner > 0 &&
 	    gt_param_get("max_locks_per_owner") != self->saved_per_owner)
 		gt_param_set("max_locks_per_owner", self->saved_per_owner);
+	if (self->saved_per_user > 0 &&
+	    gt_param_get("max_locks_per_user") != self->saved_per_user)
+		gt_param_set("max_locks_per_user", self->saved_per_user);
 }
 
 /* The record of @type about lock @name (key "name" or "lock"), or NULL. */
@@ -671,6 +676,8 @@ TEST_F_TIMEOUT(dbg, locks_streams_every_lock_once, 900)
 	ASSERT_TRUE(seen && seen2 && lines && lines2);
 	marks = gt_stat("marks");
 	ASSERT_EQ(0, gt_param_set("max_locks_per_owner", n2));
+	/* All held by this uid: its quota must allow them too. */
+	ASSERT_EQ(0, gt_param_set("max_locks_per_user", 2 * n2));
 	for (i = 0; i < NOWN; i++) {
 		fds[i] = gt_open();
 		ASSERT_LE(0, fds[i]);

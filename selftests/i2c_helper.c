@@ -409,7 +409,7 @@ static void sampler(const char *path, struct race_stats *rs)
 	char holder_key[64], waiter_key[64];
 	char *line, *save;
 	bool kh, uw;
-	ssize_t n;
+	ssize_t n, r = 0;
 	int fd;
 
 	snprintf(holder_key, sizeof(holder_key), "holder lock=%s ", lock_name);
@@ -418,9 +418,14 @@ static void sampler(const char *path, struct race_stats *rs)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return;
-		n = read(fd, text, sizeof(text) - 1);
+		/* A read may return less than the file: read to the end. */
+		for (n = 0; n < (ssize_t)sizeof(text) - 1; n += r) {
+			r = read(fd, text + n, sizeof(text) - 1 - n);
+			if (r <= 0)
+				break;
+		}
 		close(fd);
-		if (n < 0)
+		if (r < 0)
 			return;
 		text[n] = 0;
 		rs->samples++;
