@@ -75,6 +75,12 @@ struct oslot {
 	 * poisoned never ran.
 	 */
 	struct glock_lock req[NL];
+	/*
+	 * ABANDONED results this owner got, per name: count << 32 | the
+	 * intent seq of the last one, stored in one go, so a kill between
+	 * the grant and the store is told apart from one after it.
+	 */
+	uint64_t ab[NL];
 };
 
 struct lockm {
@@ -211,6 +217,14 @@ static void slot_end(int o, bool death, const bool *proven)
 
 		uint32_t out = os->req[l].depth;
 		bool granted = out != POISON32 && out != 0;
+		uint64_t ab = A_LOAD(&os->ab[l]);
+
+		/* ABANDONED results, one maybe not counted before a kill. */
+		A_ADD(&L->seen, (long long)(ab >> 32));
+		if (death && in->op == I_LOCK && granted &&
+		    (os->req[l].result & GLOCK_R_ABANDONED) &&
+		    (uint32_t)ab != in->seq)
+			A_ADD(&L->seen, 1);
 
 		if (os->depth[l]) {
 			if (os->mode[l] == GLOCK_EXCLUSIVE)
@@ -322,7 +336,9 @@ static void model_grant(int o, int l, uint32_t mode, uint32_t d0,
 	uint64_t bit = 1ULL << o, others;
 
 	if (result & GLOCK_R_ABANDONED) {
-		A_ADD(&L->seen, 1);
+		uint64_t ab = A_LOAD(&os->ab[l]);
+
+		A_STORE(&os->ab[l], ((ab >> 32) + 1) << 32 | A_LOAD(&os->in[l].seq));
 		if (d0)
 			viol(V_ABANDON, "%s: recursive grant (depth %u) reported ABANDONED",
 			     M->names[l], d0);
@@ -863,7 +879,7 @@ static bool kill_group(struct victim *v)
 	uint64_t mine = 0;
 
 	memset(v->proven, 0, sizeof(v->proven));
-	if (!A_CAS(&M->w[g].crit, &z, KILLBIT))
+	if (M->w[g].pid <= 0 || !A_CAS(&M->w[g].crit, &z, KILLBIT))
 		return false;
 	for (int o = 0; o < MAXO; o++)
 		if (A_LOAD(&M->o[o].state) == 1 && M->o[o].group == g)
