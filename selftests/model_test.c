@@ -55,7 +55,7 @@
  * that names the count unless this is 1 or GLOCK_MODEL_STRICT=1. Set it to
  * 1 with the fix.
  */
-#define STRICT_ITEM4	0
+#define STRICT_ITEM4	1
 
 enum { I_NONE, I_LOCK, I_UNLOCK };
 
