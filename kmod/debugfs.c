@@ -25,6 +25,7 @@
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "internal.h"
 
@@ -186,6 +187,11 @@ static int glock_locks_open(struct inode *inode, struct file *file)
 	m = file->private_data;
 	m->buf = buf;
 	m->size = GLOCK_LOCKS_CHUNK;
+	/*
+	 * Let a pending resize finish first: a walk that meets one starts
+	 * over, so a table nobody changes is then listed exactly once.
+	 */
+	flush_work(&glock_objs.run_work);
 	rhashtable_walk_enter(&glock_objs, &it->hti);
 	return 0;
 }
