@@ -87,9 +87,7 @@ if modprobe i2c-stub chip_addr=$addr; then stub_loaded=1; fi
 [ -d /sys/module/i2c_dev ] || dev_loaded=1
 modprobe i2c-dev || dev_loaded=0
 bus=
-# Adapters by bus: /sys/class/i2c-adapter went with CONFIG_I2C_COMPAT
-# (absent from 6.12's config), clients are named N-00AA, not i2c-N.
-for a in /sys/bus/i2c/devices/i2c-*; do
+for a in /sys/class/i2c-adapter/i2c-*; do
 	[ "$(cat "$a/name" 2>/dev/null)" = "SMBus stub driver" ] && bus=${a##*/i2c-}
 done
 if [ $stub_loaded != 1 ] || [ -z "$bus" ]; then
