@@ -326,9 +326,14 @@ static inline void gt_child_loop(int fd, int rfd, int wfd)
  * Start an owner process. @fd < 0: the child opens its own /dev/glock (a
  * new owner); otherwise it keeps only that inherited fd (a shared owner).
  * Every other inherited fd is closed, so the child never keeps one of the
- * parent's owners alive by accident. @comm names the process.
+ * parent's owners alive by accident. @comm names the process. @prep, if
+ * not NULL, runs in the child before it opens (e.g. to drop privileges);
+ * a nonzero return ends the child.
  */
-static inline int gt_child_start(struct gt_child *c, int fd, const char *comm)
+static inline int gt_child_start_prep(struct gt_child *c, int fd,
+				      const char *comm,
+				      int (*prep)(const void *),
+				      const void *arg)
 {
 	int req[2], rep[2];
 	pid_t ppid = getpid();
@@ -346,6 +351,8 @@ static inline int gt_child_start(struct gt_child *c, int fd, const char *comm)
 		if (comm)
 			prctl(PR_SET_NAME, comm);
 		gt_close_other_fds(req[0], rep[1], fd);
+		if (prep && prep(arg))
+			_exit(3);
 		if (fd < 0) {
 			fd = gt_open();
 			if (fd < 0)
@@ -359,6 +366,11 @@ static inline int gt_child_start(struct gt_child *c, int fd, const char *comm)
 	c->req = req[1];
 	c->rep = rep[0];
 	return 0;
+}
+
+static inline int gt_child_start(struct gt_child *c, int fd, const char *comm)
+{
+	return gt_child_start_prep(c, fd, comm, NULL, NULL);
 }
 
 static inline int gt_child_send(struct gt_child *c, int op, const char *name,

@@ -75,6 +75,20 @@ static int drop_to(uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
 	return 0;
 }
 
+struct creds {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	int ngroups;
+};
+
+static int drop_creds(const void *p)
+{
+	const struct creds *cr = p;
+
+	return drop_to(cr->uid, cr->gid, cr->groups, cr->ngroups);
+}
+
 /*
  * An owner process running as @uid/@gid (+ @groups). @fd >= 0: it keeps
  * that inherited file (opened by someone else); else it opens its own
@@ -83,35 +97,9 @@ static int drop_to(uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
 static int start_as(struct gt_child *c, uid_t uid, gid_t gid,
 		    const gid_t *groups, int ngroups, int fd)
 {
-	int req[2], rep[2];
-	pid_t ppid = getpid();
+	struct creds cr = { uid, gid, groups, ngroups };
 
-	if (pipe(req) || pipe(rep))
-		return -1;
-	c->pending = false;
-	c->pid = fork();
-	if (c->pid < 0)
-		return -1;
-	if (c->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != ppid)
-			_exit(1);
-		gt_close_other_fds(req[0], rep[1], fd);
-		if (drop_to(uid, gid, groups, ngroups))
-			_exit(3);
-		if (fd < 0) {
-			fd = gt_open();
-			if (fd < 0)
-				_exit(2);
-		}
-		gt_child_loop(fd, req[0], rep[1]);
-		_exit(0);
-	}
-	close(req[0]);
-	close(rep[1]);
-	c->req = req[1];
-	c->rep = rep[0];
-	return 0;
+	return gt_child_start_prep(c, fd, NULL, drop_creds, &cr);
 }
 
 FIXTURE(rules) {

@@ -174,8 +174,8 @@ static void killed_waiter_race(struct __test_metadata *_metadata,
 			       bool holder_dies)
 {
 	const char *x = gt_name(holder_dies ? "kw-dead" : "kw-unlock");
+	struct gt_child h = { .pid = 0 }, w;
 	int fd = gt_open(), bad = 0;
-	struct gt_child h, w;
 	uint32_t result;
 
 	ASSERT_LE(0, fd);
