@@ -130,6 +130,27 @@ PY
 loader=$prefix/libexec/glock/glock-rules-load
 check "glock-rules-load exits 0 with no /etc/glock/rules" "$loader"
 
+# --- with the packages' udev rule, rules load when the module appears ----
+rules_loaded() { "$glock" rules show -n 2>/dev/null | grep -q '^smoke-\*'; }
+udev_rule=
+for d in /lib/udev/rules.d /usr/lib/udev/rules.d; do
+	[ -f "$d/60-glock.rules" ] && udev_rule=$d/60-glock.rules
+done
+if [ -n "$udev_rule" ] && mkdir -p /etc/glock &&
+   printf 'smoke-*  root  root  0600\n' >/etc/glock/rules; then
+	modprobe -r glock_i2c glock
+	modprobe glock
+	udevadm settle -t 30 >/dev/null 2>&1
+	for i in $(seq 50); do rules_loaded && break; sleep 0.2; done
+	check "udev ($udev_rule) loaded /etc/glock/rules when glock appeared" \
+		rules_loaded
+	rm -f /etc/glock/rules
+	"$glock" rules clear
+else
+	echo "# no installed udev rule (make install went to a staging root):" \
+	     "rules loading at module load not checked here"
+fi
+
 check "modprobe -r glock_i2c glock" modprobe -r glock_i2c glock
 splats=$(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection' || true)
 if [ -z "$splats" ]; then ok "no kernel problems in dmesg"; else nok "kernel problems in dmesg"; echo "$splats" | sed 's/^/#   /'; fi
