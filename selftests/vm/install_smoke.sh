@@ -146,6 +146,7 @@ if [ -n "$udev_rule" ] && mkdir -p /etc/glock &&
 		rules_loaded
 	rm -f /etc/glock/rules
 	"$glock" rules clear
+	modprobe glock_i2c
 else
 	echo "# no installed udev rule (make install went to a staging root):" \
 	     "rules loading at module load not checked here"
