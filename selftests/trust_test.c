@@ -410,6 +410,8 @@ TEST(parameters_are_checked)
 		EXPECT_EQ(-1, gt_param_set(params[i], -1)) TH_LOG("%s",
 								   params[i]);
 		EXPECT_EQ(saved, gt_param_get(params[i]));
+		/* A module that took the nonsense must not keep it. */
+		gt_param_set(params[i], saved);
 	}
 	EXPECT_EQ(4096, gt_param_get("max_deadlock_steps"));
 }
