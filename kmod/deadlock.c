@@ -66,6 +66,11 @@ int glock_graph_lock(ktime_t *deadline)
 	bool timed_out = false;
 	int ret;
 
+	/*
+	 * Unlocked peek, only to avoid barging: a waiter that slips in
+	 * meanwhile is woken by the next glock_graph_unlock(), whose
+	 * wq_has_sleeper() has the barrier.
+	 */
 	if (!waitqueue_active(&glock_graph_wq) && glock_graph_trylock())
 		return 0;
 	add_wait_queue_exclusive(&glock_graph_wq, &wait);
