@@ -20,6 +20,7 @@
  */
 
 #include <linux/debugfs.h>
+#include <linux/ipc_namespace.h>
 #include <linux/ktime.h>
 #include <linux/rhashtable.h>
 #include <linux/seq_file.h>
@@ -52,32 +53,34 @@ static const char *glock_kind(const struct glock_owner *owner)
 static void glock_show_obj(struct seq_file *m, struct glock_obj *obj, u64 now)
 {
 	u64 coarse = ktime_get_coarse_ns();
-	char word[GLOCK_COMM_LEN];
+	unsigned int inum = obj->ns->ns.inum;
+	char word[GLOCK_COMM_LEN], comm[GLOCK_COMM_LEN];
 	struct glock_waiter *w;
 	struct glock_ref *ref;
 
-	seq_printf(m, "lock name=%s ipcns=%u mode=%s holders=%u waiters=%u abandoned=%d acquired=%llu contended=%llu timeouts=%llu abandons=%llu wait_max_ns=%llu hold_max_ns=%llu",
-		   obj->name, obj->ns_inum, glock_mode_name(obj->mode),
+	seq_printf(m, "lock name=%s ipcns=%u mode=%s holders=%u waiters=%u abandoned=%d acquired=%llu contended=%u timeouts=%u abandons=%u wait_max_ns=%llu hold_max_ns=%llu",
+		   obj->name, inum, glock_mode_name(obj->mode),
 		   obj->nholders, obj->nwaiters, obj->abandoned, obj->acquired,
 		   obj->contended, obj->timeouts, obj->abandons,
 		   obj->wait_max_ns, obj->hold_max_ns);
 	if (obj->abandoned)
-		seq_printf(m, " dead_pid=%d abandoned_ns=%llu", obj->dead_pid,
-			   now - obj->abandoned_ns);
+		seq_printf(m, " dead_pid=%d abandoned_ns=%llu", obj->mark->pid,
+			   now - obj->mark->when_ns);
 	seq_putc(m, '\n');
 
 	list_for_each_entry(ref, &obj->refs, obj_node) {
 		if (!ref->depth)
 			continue;
+		glock_holder_comm(ref, comm);
 		seq_printf(m, "holder lock=%s ipcns=%u owner=%llu kind=%s pid=%d comm=%s mode=%s depth=%u held_ns=%llu\n",
-			   obj->name, obj->ns_inum, ref->key.owner->id, glock_kind(ref->key.owner),
-			   pid_nr(ref->pid), glock_word(word, ref->comm),
+			   obj->name, inum, ref->key.owner->id, glock_kind(ref->key.owner),
+			   pid_nr(ref->pid), glock_word(word, comm),
 			   glock_mode_name(ref->mode), ref->depth,
 			   coarse - ref->since_ns);
 	}
 	list_for_each_entry(w, &obj->waiters, node)
 		seq_printf(m, "waiter lock=%s ipcns=%u owner=%llu kind=%s pid=%d comm=%s mode=%s waited_ns=%llu\n",
-			   obj->name, obj->ns_inum, w->ref->key.owner->id,
+			   obj->name, inum, w->ref->key.owner->id,
 			   glock_kind(w->ref->key.owner), w->pid,
 			   glock_word(word, w->comm), glock_mode_name(w->mode),
 			   now - w->since_ns);

@@ -68,51 +68,71 @@ struct glock_user {
 };
 
 /*
- * struct glock_obj - a named lock. It exists while held, waited for, pinned
- * (a finishing waiter, a cycle search) or carrying an abandoned mark.
+ * struct glock_mark - the last abandonment of an object (marks.c).
  *
- * Every field is protected by lock, except lru and on_lru
- * (glock_marks_lock) and hnode (the table's). Key: (ns, name, name_len); ns
- * is referenced for as long as the object is in the table, so a dead
- * namespace's address cannot be reused by a new one while any object
- * still carries it. Freed an RCU grace period after it left the table.
+ * Made when an exclusive holder's owner ends holding it, and kept with
+ * the object until the object is freed, so a grant that is undone can put
+ * the notice back. lru and on_lru are protected by glock_marks_lock (the
+ * user's list of idle marks), the rest by the object's lock.
+ */
+struct glock_mark {
+	struct list_head lru;
+	struct glock_obj *obj;
+	struct glock_user *user;	/* charged, referenced */
+	u64 when_ns;
+	pid_t pid;			/* the dead holder's tgid */
+	bool on_lru;
+};
+
+/* Names up to this long live inside the object; longer ones after it. */
+#define GLOCK_NAME_INLINE	23
+
+/*
+ * struct glock_obj - a named lock. It exists while held, waited for, pinned
+ * (a finishing waiter, a cycle search, a handle's ref) or carrying an
+ * abandoned mark.
+ *
+ * Every field is protected by lock, except hnode (the table's). Key: (ns,
+ * name, name_len); ns is referenced for as long as the object is in the
+ * table, so a dead namespace's address cannot be reused by a new one while
+ * any object still carries it. Freed an RCU grace period after it left the
+ * table: a lookup reads ns, name_len and name, then takes lock and checks
+ * dead, so those stay intact until then; rcu reuses the (empty) waiters.
+ *
+ * Sized for the common case (pahole, x86-64): 128 bytes before the name,
+ * 152 with a short name inline; a name longer than GLOCK_NAME_INLINE makes
+ * the object a kmalloc of its exact size instead.
  */
 struct glock_obj {
 	struct rhash_head hnode;
 	spinlock_t lock;		/* see above */
-	bool dead;			/* left the table */
-	bool refs_hashed;		/* refs are found in glock_refs */
-	struct ipc_namespace *ns;
-	unsigned int ns_inum;
-	u32 hash;
-	u32 mode;		/* 0 (free), GLOCK_EXCLUSIVE or GLOCK_SHARED */
+	u8 mode;		/* 0 (free), GLOCK_EXCLUSIVE or GLOCK_SHARED */
+	u8 name_len;
+	bool dead;		/* left the table */
+	bool refs_hashed;	/* refs are found in glock_refs */
+	bool abandoned;		/* mark pending for the next acquirer */
 	u32 nholders;		/* refs with depth > 0 */
 	u32 nwaiters;		/* entries on waiters */
 	u32 pins;		/* finishing waiters and cycle searches */
 	u32 nrefs;		/* entries on refs */
+	u32 contended;		/* statistics; the u32 ones saturate */
+	struct ipc_namespace *ns;
 	struct glock_ref *excl;	/* the exclusive holder's ref, or NULL */
 	struct list_head refs;		/* glock_ref.obj_node */
-	struct list_head waiters;	/* glock_waiter.node, FIFO */
-
-	/* Abandoned mark: set when an exclusive holder's owner ended. */
-	bool abandoned;
-	bool on_lru;
-	struct glock_user *mark_user;	/* charged, referenced while marked */
-	pid_t dead_pid;
-	u64 abandoned_ns;
-	struct list_head lru;
+	union {
+		struct list_head waiters;	/* glock_waiter.node, FIFO */
+		struct rcu_head rcu;		/* once dead and empty */
+	};
+	struct glock_mark *mark;	/* last abandonment, or NULL */
 
 	/* Statistics, for debugfs. */
 	u64 acquired;
-	u64 contended;
-	u64 timeouts;
-	u64 abandons;
 	u64 wait_max_ns;
 	u64 hold_max_ns;	/* coarse clock: tick precision */
+	u32 timeouts;
+	u32 abandons;
 
-	struct rcu_head rcu;
-	u32 name_len;
-	char name[GLOCK_NAME_MAX + 1];	/* NUL-terminated for printing */
+	char name[];		/* NUL-terminated for printing */
 };
 
 /*
@@ -120,7 +140,10 @@ struct glock_obj {
  *
  * Exists while depth, nwait or nhandles is nonzero; counted against the
  * per-owner limit. Protected by obj->lock; owner_node also by owner->lock
- * (debugfs reads depth and nwait there, once each). Key in glock_refs: (obj, owner).
+ * (debugfs reads depth and nwait there, once each). Key in glock_refs:
+ * (obj, owner). A hashed ref is freed after an RCU grace period (rcu
+ * reuses owner_node, which no RCU reader follows); the holder's comm is
+ * read from its process when printed, as lslocks does.
  */
 struct glock_ref_key {
 	struct glock_obj *obj;
@@ -131,15 +154,16 @@ struct glock_ref {
 	struct glock_ref_key key;
 	struct rhash_head hnode;
 	struct list_head obj_node;
-	struct list_head owner_node;
-	u32 mode;		/* held mode, valid while depth > 0 */
+	union {
+		struct list_head owner_node;
+		struct rcu_head rcu;
+	};
+	struct pid *pid;	/* acquiring task's tgid; NULL for kernel */
+	u64 since_ns;		/* when depth went 0 -> 1, coarse clock */
 	u32 depth;
 	u32 nwait;		/* this owner's requests queued on obj */
-	u32 nhandles;		/* this owner's handles on obj */
-	u64 since_ns;		/* when depth went 0 -> 1, coarse clock */
-	struct pid *pid;	/* acquiring task's tgid; NULL for kernel */
-	struct rcu_head rcu;
-	char comm[GLOCK_COMM_LEN];
+	u16 nhandles;		/* this owner's handles on obj */
+	u8 mode;		/* held mode, valid while depth > 0 */
 };
 
 /*
@@ -191,9 +215,6 @@ struct glock_owner {
 	struct list_head dd_node;
 	u64 dd_gen;
 
-	/* One spare of each allocation, so steady state allocates nothing. */
-	struct glock_obj *spare_obj;
-	struct glock_ref *spare_ref;
 };
 
 /**
@@ -263,7 +284,7 @@ int glock_ref_unhandle(struct glock_ref *ref, bool force);
 int glock_hlock(struct glock_owner *owner, struct glock_ref *ref, u32 mode,
 		bool try, u32 *result) __releases(obj_lock);
 int glock_hunlock(struct glock_ref *ref, u32 *depth) __releases(obj_lock);
-void glock_owner_free_spares(struct glock_owner *owner);
+void glock_holder_comm(const struct glock_ref *ref, char *buf);
 
 /* owner.c */
 extern struct mutex glock_owners_lock;
@@ -315,6 +336,13 @@ void glock_marks_stats(unsigned int *nmarks, u64 *dropped);
 /* debugfs.c */
 void glock_debugfs_init(void);
 void glock_debugfs_exit(void);
+
+/* One more event for an object's u32 counter, which saturates. */
+static inline void glock_count(u32 *counter)
+{
+	if (*counter != U32_MAX)
+		(*counter)++;
+}
 
 static inline const char *glock_mode_name(u32 mode)
 {

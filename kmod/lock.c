@@ -14,8 +14,8 @@
  * - An owner's ref on an object is found by walking obj->refs while the
  *   object has few refs; an object that gets more (many shared holders)
  *   hashes all its refs by (object, owner) in glock_refs from then on, so
- *   no lookup walks a list users make long. Refs come from a
- *   SLAB_TYPESAFE_BY_RCU cache for those RCU walks.
+ *   no lookup walks a list users make long. A hashed ref is freed after
+ *   an RCU grace period, for those RCU walks.
  * - owner->lock nests inside obj->lock; it guards only the owner's list of
  *   refs, so debugfs and owner teardown can walk it. owner->nrefs is an
  *   atomic charged before a ref is made, so threads of one owner never
@@ -36,6 +36,10 @@
  *   lock goes on to the next waiter and a consumed abandoned mark with it.
  * - Every object holds a reference on its IPC namespace; it is dropped
  *   when the object leaves the table.
+ * - Nothing is allocated under a spinlock: a request allocates its object
+ *   (only when the lookup misses) and its ref before it locks anything,
+ *   and frees what it did not use. Slab's per-CPU caches make that cheap;
+ *   a per-owner cache of spares on top of them did not pay (README).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -127,11 +131,13 @@ static u32 glock_key_hashfn(const void *data, u32 len, u32 seed)
 	return jhash_1word(key->hash, seed);
 }
 
+/* Only inserts and resizes hash an object: recomputing saves its bytes. */
 static u32 glock_obj_hashfn(const void *data, u32 len, u32 seed)
 {
 	const struct glock_obj *obj = data;
 
-	return jhash_1word(obj->hash, seed);
+	return jhash_1word(full_name_hash(obj->ns, obj->name, obj->name_len),
+			   seed);
 }
 
 static int glock_obj_cmpfn(struct rhashtable_compare_arg *arg,
@@ -191,10 +197,27 @@ static bool __glock_lookup_lock(const struct glock_key *key,
 #define glock_lookup_lock(key, objp)					\
 	__cond_lock(obj_lock, __glock_lookup_lock(key, objp))
 
+/* An object of @len bytes of name, from the cache or sized for it. */
+static struct glock_obj *glock_obj_alloc(u32 len)
+{
+	if (len <= GLOCK_NAME_INLINE)
+		return kmem_cache_alloc(glock_obj_cache, GFP_KERNEL_ACCOUNT);
+	return kmalloc(offsetof(struct glock_obj, name) + len + 1,
+		       GFP_KERNEL_ACCOUNT);
+}
+
+static void glock_obj_free(struct glock_obj *obj)
+{
+	kfree(obj->mark);
+	if (obj->name_len <= GLOCK_NAME_INLINE)
+		kmem_cache_free(glock_obj_cache, obj);
+	else
+		kfree(obj);
+}
+
 static void glock_obj_free_rcu(struct rcu_head *head)
 {
-	kmem_cache_free(glock_obj_cache,
-			container_of(head, struct glock_obj, rcu));
+	glock_obj_free(container_of(head, struct glock_obj, rcu));
 }
 
 /**
@@ -225,52 +248,6 @@ static struct glock_ref *glock_find_ref(struct glock_obj *obj,
 		if (ref->key.owner == owner)
 			return ref;
 	return NULL;
-}
-
-/*
- * Spare allocations: a request takes the owner's spare object and ref (or
- * allocates them) before it takes any spinlock, and gives back what it did
- * not use. A ref that never left the object's list refills the spare when
- * it is dropped, so lock/unlock loops on held names rarely reach the
- * allocator; objects and hashed refs go back after an RCU grace period.
- */
-struct glock_spares {
-	struct glock_obj *obj;
-	struct glock_ref *ref;
-};
-
-static void glock_spare_obj_put(struct glock_owner *owner,
-				struct glock_obj *obj)
-{
-	if (obj && cmpxchg(&owner->spare_obj, NULL, obj))
-		kmem_cache_free(glock_obj_cache, obj);
-}
-
-static void glock_spare_ref_put(struct glock_owner *owner,
-				struct glock_ref *ref)
-{
-	if (ref && cmpxchg(&owner->spare_ref, NULL, ref))
-		kmem_cache_free(glock_ref_cache, ref);
-}
-
-static void glock_spares_put(struct glock_owner *owner, struct glock_spares *s)
-{
-	glock_spare_obj_put(owner, s->obj);
-	glock_spare_ref_put(owner, s->ref);
-}
-
-static int glock_spares_get(struct glock_owner *owner, struct glock_spares *s)
-{
-	s->obj = xchg(&owner->spare_obj, NULL);
-	if (!s->obj)
-		s->obj = kmem_cache_alloc(glock_obj_cache, GFP_KERNEL_ACCOUNT);
-	s->ref = xchg(&owner->spare_ref, NULL);
-	if (!s->ref)
-		s->ref = kmem_cache_alloc(glock_ref_cache, GFP_KERNEL_ACCOUNT);
-	if (s->obj && s->ref)
-		return 0;
-	glock_spares_put(owner, s);
-	return -ENOMEM;
 }
 
 /* Count one more ref for @owner, unless that goes over the limit. */
@@ -304,14 +281,13 @@ static bool glock_owner_full(struct glock_owner *owner)
 }
 
 /*
- * Find @key's object, or make it from the spare: true with it locked in
- * *@objp; false with -ENOLCK (a limit) or -ENOMEM in *@err. Called with no
- * spinlock held, through glock_obj_get() (see glock_lookup_lock()).
+ * Find @key's object, or make it: true with it locked in *@objp; false
+ * with -ENOLCK (a limit) or -ENOMEM in *@err. Called with no spinlock
+ * held, through glock_obj_get() (see glock_lookup_lock()).
  */
 static bool __glock_obj_get(struct glock_owner *owner,
 			    const struct glock_key *key,
-			    struct glock_spares *s, struct glock_obj **objp,
-			    int *err)
+			    struct glock_obj **objp, int *err)
 {
 	struct glock_obj *obj, *old;
 
@@ -328,10 +304,7 @@ static bool __glock_obj_get(struct glock_owner *owner,
 			*err = -ENOLCK;
 			return false;
 		}
-		if (!s->obj)
-			s->obj = kmem_cache_alloc(glock_obj_cache,
-						  GFP_KERNEL_ACCOUNT);
-		obj = s->obj;
+		obj = glock_obj_alloc(key->len);
 		if (!obj) {
 			*err = -ENOMEM;
 			return false;
@@ -339,11 +312,8 @@ static bool __glock_obj_get(struct glock_owner *owner,
 		memset(obj, 0, offsetof(struct glock_obj, name));
 		spin_lock_init(&obj->lock);
 		obj->ns = key->ns;
-		obj->ns_inum = key->ns->ns.inum;
-		obj->hash = key->hash;
 		INIT_LIST_HEAD(&obj->refs);
 		INIT_LIST_HEAD(&obj->waiters);
-		INIT_LIST_HEAD(&obj->lru);
 		obj->name_len = key->len;
 		memcpy(obj->name, key->name, key->len);
 		obj->name[key->len] = '\0';
@@ -354,7 +324,6 @@ static bool __glock_obj_get(struct glock_owner *owner,
 						       &obj->hnode,
 						       glock_obj_params);
 		if (!old) {
-			s->obj = NULL;
 			get_ipc_ns(obj->ns);
 			percpu_counter_inc(&glock_nobjs);
 			*objp = obj;
@@ -362,6 +331,7 @@ static bool __glock_obj_get(struct glock_owner *owner,
 			return true;
 		}
 		spin_unlock(&obj->lock);
+		glock_obj_free(obj);	/* never seen by anyone */
 		if (IS_ERR(old)) {
 			*err = PTR_ERR(old) == -E2BIG ? -ENOLCK : -ENOMEM;
 			return false;
@@ -370,8 +340,8 @@ static bool __glock_obj_get(struct glock_owner *owner,
 	}
 }
 
-#define glock_obj_get(owner, key, s, objp, err)				\
-	__cond_lock(obj_lock, __glock_obj_get(owner, key, s, objp, err))
+#define glock_obj_get(owner, key, objp, err)				\
+	__cond_lock(obj_lock, __glock_obj_get(owner, key, objp, err))
 
 /* Nobody holds, waits for, pins or has a handle on it. */
 static bool glock_obj_idle(const struct glock_obj *obj)
@@ -399,8 +369,10 @@ void glock_obj_put(struct glock_obj *obj)
 	obj->dead = true;
 	percpu_counter_dec(&glock_nobjs);
 	glock_put_ipc_ns(obj->ns);
-	glock_user_put(obj->mark_user);
-	obj->mark_user = NULL;
+	if (obj->mark) {
+		glock_user_put(obj->mark->user);
+		obj->mark->user = NULL;
+	}
 }
 
 /* From now on @obj finds its refs by hash: it has more than a few. */
@@ -430,23 +402,28 @@ unwind:
 }
 
 /*
- * Find or create @owner's ref on @obj. NULL with -ENOLCK over the per-owner
- * limit, -ENOMEM if the ref hash cannot grow.
+ * Find @owner's ref on @obj, or make it from *@spare (allocated by the
+ * caller, taken when used). NULL with -ENOLCK over the per-owner limit,
+ * -ENOMEM if the ref hash cannot grow.
  */
 static struct glock_ref *glock_ref_get(struct glock_obj *obj,
 				       struct glock_owner *owner,
-				       struct glock_spares *s, int *err)
+				       struct glock_ref **spare, int *err)
 {
 	struct glock_ref *ref = glock_find_ref(obj, owner);
 
 	lockdep_assert_held(&obj->lock);
 	if (ref)
 		return ref;
+	if (WARN_ON_ONCE(!spare || !*spare)) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	if (!glock_owner_charge(owner)) {
 		*err = -ENOLCK;
 		return NULL;
 	}
-	ref = s->ref;
+	ref = *spare;
 	memset(ref, 0, sizeof(*ref));
 	ref->key.obj = obj;
 	ref->key.owner = owner;
@@ -463,7 +440,7 @@ static struct glock_ref *glock_ref_get(struct glock_obj *obj,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	s->ref = NULL;
+	*spare = NULL;
 	spin_lock(&owner->lock);
 	list_add_tail(&ref->owner_node, &owner->refs);
 	spin_unlock(&owner->lock);
@@ -496,7 +473,7 @@ static void glock_ref_put(struct glock_ref *ref)
 				       glock_ref_params);
 		call_rcu(&ref->rcu, glock_ref_free_rcu);
 	} else {
-		glock_spare_ref_put(owner, ref);
+		kmem_cache_free(glock_ref_cache, ref);
 	}
 }
 
@@ -513,13 +490,12 @@ static bool glock_compatible(const struct glock_obj *obj,
 }
 
 /*
- * Give @ref one more level of @obj in @mode; @pid/@comm describe the task
- * that asked (NULL pid for a kernel owner). Delivers a pending abandoned
- * mark into @result, once.
+ * Give @ref one more level of @obj in @mode; @pid is the task that asked
+ * (NULL for a kernel owner). Delivers a pending abandoned mark into
+ * @result, once.
  */
 static void glock_grant(struct glock_obj *obj, struct glock_ref *ref,
-			u32 mode, struct pid *pid, const char *comm,
-			u32 *result)
+			u32 mode, struct pid *pid, u32 *result)
 {
 	lockdep_assert_held(&obj->lock);
 	if (!ref->depth++) {
@@ -531,7 +507,6 @@ static void glock_grant(struct glock_obj *obj, struct glock_ref *ref,
 		ref->mode = mode;
 		ref->since_ns = ktime_get_coarse_ns();
 		ref->pid = get_pid(pid);
-		strscpy(ref->comm, comm, sizeof(ref->comm));
 		this_cpu_inc(glock_stats.acquired);
 		if (obj->abandoned) {
 			*result |= GLOCK_R_ABANDONED;
@@ -557,7 +532,7 @@ static void glock_wake_waiters(struct glock_obj *obj)
 		w->ref->nwait--;
 		glock_grant(obj, w->ref, w->mode,
 			    w->ref->key.owner->kernel ? NULL : task_tgid(w->task),
-			    w->comm, &w->result);
+			    &w->result);
 		/* One clock read for a whole shared batch. */
 		if (!now)
 			now = ktime_get_ns();
@@ -568,10 +543,16 @@ static void glock_wake_waiters(struct glock_obj *obj)
 	}
 }
 
-/* Drop one level (or all) of @ref's hold; on the last hand the lock on. */
+/*
+ * Drop one level (or all) of @ref's hold; on the last hand the lock on.
+ * With @spare (its owner is ending), an exclusive hold is marked abandoned,
+ * in the object's mark or, on its first abandonment, in *@spare.
+ */
 static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
-		       bool all, bool abandon)
+		       bool all, struct glock_mark **spare)
 {
+	struct glock_mark *mark;
+
 	lockdep_assert_held(&obj->lock);
 	ref->depth = all ? 0 : ref->depth - 1;
 	trace_glock_release(obj->name, ref->key.owner->id, ref->mode, ref->depth);
@@ -584,15 +565,24 @@ static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
 		obj->excl = NULL;
 	if (!--obj->nholders)
 		obj->mode = 0;
-	if (abandon && ref->mode == GLOCK_EXCLUSIVE) {
+	if (spare && ref->mode == GLOCK_EXCLUSIVE) {
+		if (!obj->mark) {
+			obj->mark = *spare;
+			*spare = NULL;
+			INIT_LIST_HEAD(&obj->mark->lru);
+			obj->mark->on_lru = false;
+			obj->mark->obj = obj;
+			obj->mark->user = NULL;
+		}
+		mark = obj->mark;
 		/* Charged to the uid whose owner died. */
-		glock_user_put(obj->mark_user);
-		obj->mark_user = glock_user_hold(ref->key.owner->user ?:
-						 &glock_kernel_user);
+		glock_user_put(mark->user);
+		mark->user = glock_user_hold(ref->key.owner->user ?:
+					     &glock_kernel_user);
+		mark->pid = pid_nr(ref->pid);
+		mark->when_ns = ktime_get_ns();
 		obj->abandoned = true;
-		obj->dead_pid = pid_nr(ref->pid);
-		obj->abandoned_ns = ktime_get_ns();
-		obj->abandons++;
+		glock_count(&obj->abandons);
 		this_cpu_inc(glock_stats.abandons);
 		trace_glock_abandon(obj->name, ref->key.owner->id, ref->mode, 0);
 	}
@@ -613,7 +603,7 @@ enum glock_try {
  * knows it (a handle's), else NULL. Returns GLOCK_TRY_* or -errno.
  */
 static int glock_try(struct glock_owner *owner, struct glock_obj *obj,
-		     struct glock_ref *ref, u32 mode, struct glock_spares *s,
+		     struct glock_ref *ref, u32 mode, struct glock_ref **spare,
 		     u32 *result, u32 *depth)
 {
 	int err;
@@ -631,13 +621,13 @@ static int glock_try(struct glock_owner *owner, struct glock_obj *obj,
 	if (!list_empty(&obj->waiters) || !glock_compatible(obj, NULL, mode))
 		return GLOCK_TRY_BUSY;
 	if (!ref) {
-		ref = glock_ref_get(obj, owner, s, &err);
+		ref = glock_ref_get(obj, owner, spare, &err);
 		if (!ref)
 			return err;
 	}
 grant:
 	glock_grant(obj, ref, mode, owner->kernel ? NULL : task_tgid(current),
-		    owner->kernel ? owner->comm : current->comm, result);
+		    result);
 	*depth = ref->depth;
 	return GLOCK_TRY_GRANTED;
 }
@@ -652,8 +642,8 @@ static void glock_unwind(struct glock_obj *obj, struct glock_ref *ref,
 {
 	lockdep_assert_held(&obj->lock);
 	if (result & GLOCK_R_ABANDONED)
-		obj->abandoned = true;	/* dead_pid and the time are kept */
-	glock_drop(obj, ref, false, false);
+		obj->abandoned = true;	/* its mark still has pid and time */
+	glock_drop(obj, ref, false, NULL);
 	glock_ref_put(ref);
 }
 
@@ -690,15 +680,15 @@ static int glock_wait(struct glock_waiter *w, ktime_t *deadline)
  * queue @w if it is still busy. Called and returns with @obj locked.
  */
 static int glock_queue(struct glock_owner *owner, struct glock_obj *obj,
-		       u32 mode, struct glock_spares *s, u32 *result,
+		       u32 mode, struct glock_ref **spare, u32 *result,
 		       u32 *depth, struct glock_waiter *w)
 {
 	int ret;
 
-	ret = glock_try(owner, obj, NULL, mode, s, result, depth);
+	ret = glock_try(owner, obj, NULL, mode, spare, result, depth);
 	if (ret != GLOCK_TRY_BUSY)
 		return ret;
-	w->ref = glock_ref_get(obj, owner, s, &ret);
+	w->ref = glock_ref_get(obj, owner, spare, &ret);
 	if (!w->ref)
 		return ret;
 	w->obj = obj;
@@ -730,7 +720,7 @@ static int glock_queue(struct glock_owner *owner, struct glock_obj *obj,
  */
 static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 		       struct glock_obj *obj, u32 mode, ktime_t *deadline,
-		       struct glock_spares *s, u32 *result, u32 *depth)
+		       struct glock_ref **spare, u32 *result, u32 *depth)
 {
 	struct glock_waiter w;
 	struct glock_ref *ref;
@@ -741,11 +731,11 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 		return ret;
 	if (obj) {	/* a handle's: kept in the table by its ref */
 		spin_lock(&obj->lock);
-	} else if (!glock_obj_get(owner, key, s, &obj, &ret)) {
+	} else if (!glock_obj_get(owner, key, &obj, &ret)) {
 		glock_graph_unlock();
 		return ret;
 	}
-	ret = glock_queue(owner, obj, mode, s, result, depth, &w);
+	ret = glock_queue(owner, obj, mode, spare, result, depth, &w);
 	if (ret != GLOCK_TRY_BUSY) {
 		glock_obj_put(obj);
 		glock_obj_unlock(obj);
@@ -789,7 +779,7 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 			this_cpu_inc(glock_stats.deadlocks);
 			trace_glock_deadlock(obj->name, owner->id, mode, 0);
 		} else if (ret == -ETIMEDOUT) {
-			obj->timeouts++;
+			glock_count(&obj->timeouts);
 			this_cpu_inc(glock_stats.timeouts);
 			trace_glock_timeout(obj->name, owner->id, mode, 0);
 		}
@@ -821,7 +811,7 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 		  u32 mode, s64 timeout_ns, u32 flags, u32 *result, u32 *depth)
 {
-	struct glock_spares s;
+	struct glock_ref *spare;
 	struct glock_key key;
 	struct glock_obj *obj;
 	ktime_t deadline, *dl = NULL;
@@ -841,15 +831,15 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 		dl = &deadline;
 	}
 
-	ret = glock_spares_get(owner, &s);
-	if (ret)
-		return ret;
+	spare = kmem_cache_alloc(glock_ref_cache, GFP_KERNEL_ACCOUNT);
+	if (!spare)
+		return -ENOMEM;
 	glock_key_init(&key, owner, name, len);
 
-	if (glock_obj_get(owner, &key, &s, &obj, &ret)) {
-		ret = glock_try(owner, obj, NULL, mode, &s, result, depth);
+	if (glock_obj_get(owner, &key, &obj, &ret)) {
+		ret = glock_try(owner, obj, NULL, mode, &spare, result, depth);
 		if (ret == GLOCK_TRY_BUSY) {
-			obj->contended++;
+			glock_count(&obj->contended);
 			this_cpu_inc(glock_stats.contended);
 			if (try)
 				ret = -EAGAIN;
@@ -859,9 +849,10 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 	}
 
 	if (ret == GLOCK_TRY_BUSY)
-		ret = glock_block(owner, &key, NULL, mode, dl, &s, result,
+		ret = glock_block(owner, &key, NULL, mode, dl, &spare, result,
 				  depth);
-	glock_spares_put(owner, &s);
+	if (spare)
+		kmem_cache_free(glock_ref_cache, spare);
 	return ret < 0 ? ret : 0;
 }
 
@@ -893,7 +884,7 @@ int glock_release(struct glock_owner *owner, const char *name, u32 len,
 	} else if (mode && mode != ref->mode) {
 		ret = -EINVAL;
 	} else {
-		glock_drop(obj, ref, false, false);
+		glock_drop(obj, ref, false, NULL);
 		*depth = ref->depth;
 		glock_ref_put(ref);
 		glock_obj_put(obj);
@@ -943,26 +934,27 @@ void glock_unacquire(struct glock_owner *owner, const char *name, u32 len,
 int glock_ref_for_handle(struct glock_owner *owner, const char *name,
 			 u32 len, struct glock_ref **refp)
 {
-	struct glock_spares s;
+	struct glock_ref *spare;
 	struct glock_key key;
 	struct glock_obj *obj;
 	struct glock_ref *ref;
 	int ret;
 
-	ret = glock_spares_get(owner, &s);
-	if (ret)
-		return ret;
+	spare = kmem_cache_alloc(glock_ref_cache, GFP_KERNEL_ACCOUNT);
+	if (!spare)
+		return -ENOMEM;
 	glock_key_init(&key, owner, name, len);
-	if (!glock_obj_get(owner, &key, &s, &obj, &ret)) {
-		glock_spares_put(owner, &s);
+	if (!glock_obj_get(owner, &key, &obj, &ret)) {
+		kmem_cache_free(glock_ref_cache, spare);
 		return ret;
 	}
-	ref = glock_ref_get(obj, owner, &s, &ret);
+	ref = glock_ref_get(obj, owner, &spare, &ret);
 	if (ref)
 		ref->nhandles++;
 	glock_obj_put(obj);
 	glock_obj_unlock(obj);
-	glock_spares_put(owner, &s);
+	if (spare)
+		kmem_cache_free(glock_ref_cache, spare);
 	*refp = ref;
 	return ref ? 0 : ret;
 }
@@ -1008,7 +1000,6 @@ int glock_hlock(struct glock_owner *owner, struct glock_ref *ref, u32 mode,
 	__releases(obj_lock)
 {
 	struct glock_obj *obj = ref->key.obj;
-	struct glock_spares s;
 	u32 depth;
 	int ret;
 
@@ -1016,7 +1007,7 @@ int glock_hlock(struct glock_owner *owner, struct glock_ref *ref, u32 mode,
 	lockdep_assert_held(&obj->lock);
 	ret = glock_try(owner, obj, ref, mode, NULL, result, &depth);
 	if (ret == GLOCK_TRY_BUSY) {
-		obj->contended++;
+		glock_count(&obj->contended);
 		this_cpu_inc(glock_stats.contended);
 		if (try)
 			ret = -EAGAIN;
@@ -1027,12 +1018,8 @@ int glock_hlock(struct glock_owner *owner, struct glock_ref *ref, u32 mode,
 	if (ret != GLOCK_TRY_BUSY)
 		return ret < 0 ? ret : 0;
 
-	ret = glock_spares_get(owner, &s);
-	if (!ret) {
-		ret = glock_block(owner, NULL, obj, mode, NULL, &s, result,
-				  &depth);
-		glock_spares_put(owner, &s);
-	}
+	/* The handle's ref exists: nothing to allocate. */
+	ret = glock_block(owner, NULL, obj, mode, NULL, NULL, result, &depth);
 	spin_lock(&obj->lock);
 	obj->pins--;
 	glock_obj_put(obj);
@@ -1059,11 +1046,34 @@ int glock_hunlock(struct glock_ref *ref, u32 *depth)
 	if (!ref->depth) {
 		ret = -EPERM;
 	} else {
-		glock_drop(obj, ref, false, false);
+		glock_drop(obj, ref, false, NULL);
 		*depth = ref->depth;
 	}
 	spin_unlock(&obj->lock);	/* the handle keeps ref and obj */
 	return ret;
+}
+
+/**
+ * glock_holder_comm() - the comm to show for a holder
+ * @ref: the holder's ref, its object locked
+ * @buf: out, GLOCK_COMM_LEN bytes
+ *
+ * A kernel owner's label; else the command of the process that took the
+ * lock, read now as lslocks reads /proc, or the opener's once it is gone.
+ */
+void glock_holder_comm(const struct glock_ref *ref, char *buf)
+{
+	const struct glock_owner *owner = ref->key.owner;
+	struct task_struct *task;
+
+	strscpy(buf, owner->comm, GLOCK_COMM_LEN);
+	if (owner->kernel || !ref->pid)
+		return;
+	rcu_read_lock();
+	task = pid_task(ref->pid, PIDTYPE_TGID);
+	if (task)
+		__get_task_comm(buf, TASK_COMM_LEN, task);
+	rcu_read_unlock();
 }
 
 /**
@@ -1100,8 +1110,7 @@ void glock_snapshot(struct glock_owner *owner, const char *name, u32 len,
 		if (ref->pid && pid_has_task(ref->pid, PIDTYPE_TGID))
 			snap->holder = get_pid(ref->pid);
 		snap->st.holder_pid = pid_nr(snap->holder);
-		strscpy(snap->st.holder_comm, ref->comm,
-			sizeof(snap->st.holder_comm));
+		glock_holder_comm(ref, snap->st.holder_comm);
 	}
 	glock_obj_unlock(obj);
 }
@@ -1115,6 +1124,7 @@ void glock_snapshot(struct glock_owner *owner, const char *name, u32 len,
  */
 void glock_release_all(struct glock_owner *owner)
 {
+	struct glock_mark *spare;
 	struct glock_ref *ref;
 	struct glock_obj *obj;
 
@@ -1127,14 +1137,24 @@ void glock_release_all(struct glock_owner *owner)
 		if (!ref)
 			break;
 		obj = ref->key.obj;		/* kept in the table by the ref */
+		/*
+		 * Only this owner changes its holds, and it is ending. An
+		 * abandonment must not be lost for want of memory: the mark
+		 * is small and this is process context.
+		 */
+		spare = NULL;
+		if (ref->depth && ref->mode == GLOCK_EXCLUSIVE)
+			spare = kmalloc(sizeof(*spare),
+					GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
 		spin_lock(&obj->lock);
 		if (WARN_ON_ONCE(ref->nwait))
 			ref->nwait = 0;
 		if (ref->depth)
-			glock_drop(obj, ref, true, true);
+			glock_drop(obj, ref, true, &spare);
 		glock_ref_put(ref);
 		glock_obj_put(obj);
 		glock_obj_unlock(obj);
+		kfree(spare);
 		cond_resched();
 	}
 	glock_marks_trim();
@@ -1152,7 +1172,12 @@ int glock_table_init(void)
 	if (!ret)
 		ret = rhashtable_init(&glock_refs, &glock_ref_params);
 	glock_refs_ready = glock_objs_ready && !ret;
-	glock_obj_cache = KMEM_CACHE(glock_obj, SLAB_ACCOUNT);
+	/* Objects with a short name inline; longer ones are kmalloc'ed. */
+	glock_obj_cache = kmem_cache_create("glock_obj",
+					    offsetof(struct glock_obj, name) +
+					    GLOCK_NAME_INLINE + 1,
+					    __alignof__(struct glock_obj),
+					    SLAB_ACCOUNT, NULL);
 	glock_ref_cache = KMEM_CACHE(glock_ref, SLAB_ACCOUNT);
 	if (ret || !glock_obj_cache || !glock_ref_cache) {
 		glock_table_exit();
@@ -1181,13 +1206,4 @@ void glock_table_exit(void)
 	glock_refs_ready = false;
 	kmem_cache_destroy(glock_ref_cache);
 	kmem_cache_destroy(glock_obj_cache);
-}
-
-/* Give back an owner's spares when it ends. */
-void glock_owner_free_spares(struct glock_owner *owner)
-{
-	if (owner->spare_obj)
-		kmem_cache_free(glock_obj_cache, owner->spare_obj);
-	if (owner->spare_ref)
-		kmem_cache_free(glock_ref_cache, owner->spare_ref);
 }

@@ -4,19 +4,19 @@
  * the uid whose owner died.
  *
  * A lock whose exclusive holder died while nobody waited stays in the
- * object table with its mark, so whoever takes it next is told. Such idle
- * objects are also linked on their user's list of marks, oldest first.
+ * object table with its mark, so whoever takes it next is told. The marks
+ * of such idle objects are also linked on their user's list, oldest first.
  * Beyond max_abandoned_marks, the oldest mark of the user with the most
  * marks is dropped (and counted): one uid's abandons never push out
  * another uid's mark while that other holds fewer.
  *
  * Locking: glock_marks_lock protects glock_mark_users, glock_nmarks,
  * glock_marks_dropped, every user's marks list, nmarks and mnode, and
- * every object's ->lru and ->on_lru. It nests inside an object's lock.
- * Trimming runs with no object lock held and only trylocks the victim
- * under glock_marks_lock, so the reverse order never waits. An object on
- * a list is idle, and it cannot leave the table without first leaving the
- * list, so a listed object is always valid here.
+ * every mark's ->lru and ->on_lru. It nests inside an object's lock.
+ * Trimming runs with no object lock held and only trylocks the victim's
+ * object under glock_marks_lock, so the reverse order never waits. A
+ * listed mark's object is idle, and it cannot leave the table without
+ * first taking its mark off the list, so it is always valid here.
  */
 
 #include "internal.h"
@@ -28,17 +28,18 @@ static u64 glock_marks_dropped;
 
 /**
  * glock_mark_idle() - park an idle, abandoned object on its user's list
- * @obj: the object, locked; @obj->mark_user is set
+ * @obj: the object, locked; it has a mark, charged to a user
  */
 void glock_mark_idle(struct glock_obj *obj)
 {
-	struct glock_user *u = obj->mark_user;
+	struct glock_mark *mark = obj->mark;
+	struct glock_user *u = mark->user;
 
 	lockdep_assert_held(&obj->lock);
 	spin_lock(&glock_marks_lock);
-	if (!obj->on_lru) {
-		obj->on_lru = true;
-		list_add_tail(&obj->lru, &u->marks);
+	if (!mark->on_lru) {
+		mark->on_lru = true;
+		list_add_tail(&mark->lru, &u->marks);
 		if (!u->nmarks++)
 			list_add_tail(&u->mnode, &glock_mark_users);
 		WRITE_ONCE(glock_nmarks, glock_nmarks + 1);
@@ -52,15 +53,17 @@ void glock_mark_idle(struct glock_obj *obj)
  */
 void glock_mark_busy(struct glock_obj *obj)
 {
-	struct glock_user *u = obj->mark_user;
+	struct glock_mark *mark = obj->mark;
 
 	lockdep_assert_held(&obj->lock);
-	if (!READ_ONCE(obj->on_lru))
+	if (!mark || !READ_ONCE(mark->on_lru))
 		return;
 	spin_lock(&glock_marks_lock);
-	if (obj->on_lru) {
-		obj->on_lru = false;
-		list_del_init(&obj->lru);
+	if (mark->on_lru) {
+		struct glock_user *u = mark->user;
+
+		mark->on_lru = false;
+		list_del_init(&mark->lru);
 		if (!--u->nmarks)
 			list_del_init(&u->mnode);
 		WRITE_ONCE(glock_nmarks, glock_nmarks - 1);
@@ -83,13 +86,15 @@ static struct glock_user *glock_marks_victim(void)
 /* Drop marks beyond @max, counting them if @count. */
 static void glock_marks_shrink(unsigned int max, bool count)
 {
+	struct glock_mark *mark;
 	struct glock_obj *obj;
 	struct glock_user *u;
 
 	spin_lock(&glock_marks_lock);
 	while (glock_nmarks > max) {
 		u = glock_marks_victim();
-		obj = list_first_entry(&u->marks, struct glock_obj, lru);
+		mark = list_first_entry(&u->marks, struct glock_mark, lru);
+		obj = mark->obj;
 		if (!spin_trylock(&obj->lock)) {
 			/* Its owner is busy with it; let it finish. */
 			spin_unlock(&glock_marks_lock);
@@ -97,16 +102,14 @@ static void glock_marks_shrink(unsigned int max, bool count)
 			spin_lock(&glock_marks_lock);
 			continue;
 		}
-		obj->on_lru = false;
-		list_del_init(&obj->lru);
+		mark->on_lru = false;
+		list_del_init(&mark->lru);
 		if (!--u->nmarks)
 			list_del_init(&u->mnode);
 		WRITE_ONCE(glock_nmarks, glock_nmarks - 1);
 		if (count)
 			glock_marks_dropped++;
 		obj->abandoned = false;
-		obj->mark_user = NULL;
-		glock_user_put(u);
 		glock_obj_put(obj);
 		glock_obj_unlock(obj);
 	}

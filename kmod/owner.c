@@ -95,7 +95,6 @@ void glock_owner_free(struct glock_owner *owner)
 	/* Wait out a cycle search that may still look at this owner. */
 	glock_graph_lock_sync();
 
-	glock_owner_free_spares(owner);
 	glock_put_ipc_ns(owner->ns);
 	if (owner->cred)
 		put_cred(owner->cred);
