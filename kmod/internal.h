@@ -158,7 +158,7 @@ struct glock_ref {
 		struct list_head owner_node;
 		struct rcu_head rcu;
 	};
-	struct pid *pid;	/* acquiring task's tgid; NULL for kernel */
+	struct pid *pid;	/* last acquirer's tgid, kept; NULL for kernel */
 	u64 since_ns;		/* when depth went 0 -> 1, coarse clock */
 	u32 depth;
 	u32 nwait;		/* this owner's requests queued on obj */
@@ -171,7 +171,8 @@ struct glock_ref {
  *
  * node, granted and result are protected by obj->lock; owner_node
  * by owner->wait_lock. The waiting task takes both locks before it returns,
- * so neither a waker nor a cycle search can use it after that.
+ * so neither a waker nor a cycle search can use it after that. spin_on is
+ * the waiting task's own.
  */
 struct glock_waiter {
 	struct list_head node;
@@ -179,6 +180,7 @@ struct glock_waiter {
 	struct glock_obj *obj;
 	struct glock_ref *ref;
 	struct task_struct *task;
+	struct pid *spin_on;	/* holder to spin on, referenced, or NULL */
 	u32 mode;
 	u32 result;
 	bool granted;
@@ -259,6 +261,7 @@ extern unsigned int glock_max_depth;
 extern unsigned int glock_max_deadlock_steps;
 extern unsigned int glock_max_locks_per_user;
 extern unsigned int glock_max_rules;
+extern unsigned int glock_spin_us;
 
 /* lock.c */
 extern struct rhashtable glock_objs;

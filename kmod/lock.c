@@ -31,6 +31,9 @@
  *   each waiter has taken that lock. A waiter leaves its owner's list of
  *   waits under owner->wait_lock alone, never the graph lock, so a killed
  *   or timed-out waiter leaves at once.
+ * - The head of a queue behind a single user holder may spin for its grant
+ *   before it sleeps, while that holder runs (glock_spin()): it holds no
+ *   lock then, only a reference on the holder's struct pid, and RCU.
  * - A grant that never reaches user space (the waiter was killed, or the
  *   result could not be written) is undone as if it never happened: the
  *   lock goes on to the next waiter and a consumed abandoned mark with it.
@@ -467,6 +470,7 @@ static void glock_ref_put(struct glock_ref *ref)
 	list_del(&ref->owner_node);
 	spin_unlock(&owner->lock);
 	glock_owner_uncharge(owner);
+	put_pid(ref->pid);
 	if (obj->refs_hashed) {
 		/* A hash walk may still pass through it. */
 		rhashtable_remove_fast(&glock_refs, &ref->hnode,
@@ -506,7 +510,11 @@ static void glock_grant(struct glock_obj *obj, struct glock_ref *ref,
 			obj->excl = ref;
 		ref->mode = mode;
 		ref->since_ns = ktime_get_coarse_ns();
-		ref->pid = get_pid(pid);
+		/* Kept from the last hold when it is the same process. */
+		if (ref->pid != pid) {
+			put_pid(ref->pid);
+			ref->pid = get_pid(pid);
+		}
 		this_cpu_inc(glock_stats.acquired);
 		if (obj->abandoned) {
 			*result |= GLOCK_R_ABANDONED;
@@ -586,8 +594,6 @@ static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
 		this_cpu_inc(glock_stats.abandons);
 		trace_glock_abandon(obj->name, ref->key.owner->id, ref->mode, 0);
 	}
-	put_pid(ref->pid);
-	ref->pid = NULL;
 	glock_wake_waiters(obj);
 }
 
@@ -647,6 +653,36 @@ static void glock_unwind(struct glock_obj *obj, struct glock_ref *ref,
 	glock_ref_put(ref);
 }
 
+/*
+ * FIFO hand-off without a sleep, as a mutex's optimistic spinning: the
+ * head of the queue watches for its grant while the holder's process is
+ * on a CPU, for at most spin_us, until the scheduler wants this CPU, a
+ * signal comes or @deadline passes. The grant is made by the releaser as
+ * ever; spinning only saves the sleep and the wake-up. The holder is seen
+ * through its thread group leader (what the ref records): a heuristic
+ * that is exact for single-threaded holders and only ever costs a bounded
+ * spin for others.
+ */
+static void glock_spin(struct glock_waiter *w, ktime_t *deadline)
+{
+	struct task_struct *holder;
+	u64 end;
+
+	end = ktime_get_ns() + READ_ONCE(glock_spin_us) * NSEC_PER_USEC;
+	if (deadline)
+		end = min_t(u64, end, ktime_to_ns(*deadline));
+	rcu_read_lock();
+	/* Pairs with smp_store_release() in glock_wake_waiters(). */
+	while (!smp_load_acquire(&w->granted)) {
+		holder = pid_task(w->spin_on, PIDTYPE_TGID);
+		if (!holder || !owner_on_cpu(holder) || need_resched() ||
+		    signal_pending(current) || ktime_get_ns() >= end)
+			break;
+		cpu_relax();
+	}
+	rcu_read_unlock();
+}
+
 /* Sleep until granted, signalled or past @deadline (NULL: no deadline). */
 static int glock_wait(struct glock_waiter *w, ktime_t *deadline)
 {
@@ -704,6 +740,11 @@ static int glock_queue(struct glock_owner *owner, struct glock_obj *obj,
 	obj->nwaiters++;
 	obj->pins++;
 	w->ref->nwait++;
+	/* Spin only at the head, behind one holder that has a process. */
+	w->spin_on = NULL;
+	if (obj->nwaiters == 1 && obj->excl && obj->excl->pid &&
+	    READ_ONCE(glock_spin_us) && num_online_cpus() > 1)
+		w->spin_on = get_pid(obj->excl->pid);
 	trace_glock_contended(obj->name, owner->id, mode, 0);
 	return GLOCK_TRY_BUSY;
 }
@@ -749,8 +790,11 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 
 	ret = glock_would_deadlock(owner, &w) ? -EDEADLK : 0;
 	glock_graph_unlock();
+	if (!ret && w.spin_on)
+		glock_spin(&w, deadline);
 	if (!ret)
 		ret = glock_wait(&w, deadline);
+	put_pid(w.spin_on);
 
 	spin_lock(&owner->wait_lock);
 	list_del(&w.owner_node);

@@ -105,6 +105,14 @@ module_param_cb(max_deadlock_steps, &glock_param_ops,
 		(void *)&glock_range_max_deadlock_steps, 0644);
 MODULE_PARM_DESC(max_deadlock_steps, "Wait-for edges one cycle search follows before it lets the request wait, 1..1000000");
 
+unsigned int glock_spin_us = 20;
+static const struct glock_param_range glock_range_spin_us = {
+	.var = &glock_spin_us, .min = 0, .max = 1000,
+};
+module_param_cb(spin_us, &glock_param_ops,
+		(void *)&glock_range_spin_us, 0644);
+MODULE_PARM_DESC(spin_us, "Longest a queue's head spins for its hand-off while the holder runs (0: always sleep), 0..1000");
+
 static const struct glock_param_range glock_range_max_locks_per_user = {
 	.var = &glock_max_locks_per_user, .min = 1, .max = INT_MAX,
 };

@@ -5,6 +5,7 @@
  * "locks" and "owners" streamed a page at a time, whatever the read size.
  */
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "glock_test_util.h"
 #include "kselftest_harness.h"
@@ -734,6 +735,12 @@ TEST_F_TIMEOUT(dbg, locks_streams_every_lock_once, 900)
 	TH_LOG("cat locks: %d locks, %zu bytes, %lld ms; a 1 ms sleeper on its CPU was late by at most %lld ms",
 	       n2, big.len, (long long)(big.ns / GT_MSEC),
 	       (long long)(sl.worst_ns / GT_MSEC));
+	/*
+	 * Each read() formats a bounded chunk: the CPU is given up between
+	 * them. A print built whole in the first read() (single_open) keeps
+	 * the sleeper off its CPU for most of the listing.
+	 */
+	EXPECT_GT(big.ns / 4, sl.worst_ns);
 	ASSERT_EQ(0, count_bulk(big.buf, n2, seen, &holders, NULL, 0));
 	for (bad = 0, i = 0; i < n2; i++)
 		bad += seen[i] != 1;
@@ -930,6 +937,82 @@ static void *open_close_fn(void *arg)
 	o->ret = fd < 0 ? -1 : close(fd);
 	o->ns = gt_now() - t0;
 	return NULL;
+}
+
+struct stall {
+	volatile bool stop;
+	int64_t worst_ns;
+	long n;
+	int err;
+};
+
+/* The longest an open+close of /dev/glock takes, over and over. */
+static void *stall_fn(void *arg)
+{
+	struct stall *s = arg;
+
+	while (!s->stop) {
+		int64_t t0 = gt_now();
+		int fd = gt_open();
+
+		if (fd < 0) {
+			s->err = errno;
+			break;
+		}
+		close(fd);
+		if (gt_now() - t0 > s->worst_ns)
+			s->worst_ns = gt_now() - t0;
+		s->n++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(dbg, owners_print_never_stalls_open_close, 300)
+{
+	const int nfds = 4000;
+	struct stall st = { 0 };
+	int64_t read_ns = 0;
+	struct rlimit rl;
+	struct rd all;
+	pthread_t t;
+	int *fds;
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_max < nfds + 64)
+		rl.rlim_max = nfds + 64;
+	rl.rlim_cur = rl.rlim_max;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	fds = calloc(nfds, sizeof(*fds));
+	ASSERT_NE(NULL, fds);
+	for (int i = 0; i < nfds; i++) {
+		fds[i] = gt_open();
+		ASSERT_LE(0, fds[i]);
+	}
+	/* Opens and closes beside whole reads of a long "owners". */
+	ASSERT_EQ(0, pthread_create(&t, NULL, stall_fn, &st));
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, read_chunks("owners", 1 << 20, &all));
+		EXPECT_LT((size_t)nfds * 40, all.len);
+		if (all.ns > read_ns)
+			read_ns = all.ns;
+		free(all.buf);
+	}
+	st.stop = true;
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, st.err);
+	TH_LOG("cat owners (%d owners): %lld ms; %ld open+close beside it, the slowest %lld ms",
+	       nfds, (long long)(read_ns / GT_MSEC), st.n,
+	       (long long)(st.worst_ns / GT_MSEC));
+	/*
+	 * The owners mutex is held for one chunk of records at a time. Held
+	 * for the whole print, it keeps an open waiting about as long as
+	 * the print takes.
+	 */
+	EXPECT_LT(0, st.n);
+	EXPECT_GT(read_ns / 4, st.worst_ns);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	free(fds);
 }
 
 TEST_F_TIMEOUT(dbg, owners_reader_does_not_block_open_close, 120)

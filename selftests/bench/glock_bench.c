@@ -1084,6 +1084,32 @@ static double bypass(unsigned long *maxb)
 	return (double)sum / n;
 }
 
+static long read_param(const char *name);
+static int write_param(const char *name, long v);
+
+/*
+ * glock once more with spin_us=0, so the run shows what the head waiter's
+ * spinning buys: ops/s, or -1 if the parameter cannot be set.
+ */
+static double contended_nospin(const char **names, double *fair)
+{
+	long saved = read_param("spin_us");
+	unsigned long counts[MAX_PROCS], sum = 0;
+	double secs;
+	int j;
+
+	if (saved < 0 || write_param("spin_us", 0))
+		return -1;
+	secs = run_timed(&m_glock_ex, opt_procs, names, true, false, counts);
+	write_param("spin_us", saved);
+	if (secs <= 0)
+		return -1;
+	for (j = 0; j < opt_procs; j++)
+		sum += counts[j];
+	*fair = jain(counts, opt_procs);
+	return sum / secs;
+}
+
 static void contended(void)
 {
 	static const struct mech *const ms[] = {
@@ -1094,6 +1120,7 @@ static void contended(void)
 	unsigned long counts[MAX_PROCS];
 	double ops[ARRAY_SIZE(ms)], fair[ARRAY_SIZE(ms)], mbyp[ARRAY_SIZE(ms)];
 	unsigned long maxb[ARRAY_SIZE(ms)];
+	double nospin, nospin_fair = 0;
 	size_t i;
 	int j;
 
@@ -1125,6 +1152,7 @@ static void contended(void)
 			printf(" %lu", counts[j]);
 		printf("\n");
 	}
+	nospin = contended_nospin(names, &nospin_fair);
 	printf("\n# bypass: requests that arrived later but got the lock "
 	       "first (0 = strict FIFO), mean and max\n");
 	printf("%-32s %12s %8s %9s %8s %8s\n", "mechanism", "ops/s", "Jain",
@@ -1140,6 +1168,14 @@ static void contended(void)
 			printf(" %8s %8s\n", "-", "-");
 		else
 			printf(" %8.2f %8lu\n", mbyp[i], maxb[i]);
+	}
+	if (nospin > 0) {
+		printf("%-32s %12.0f %8.3f", "glock ex, spin_us=0 (sleeps)",
+		       nospin, nospin_fair);
+		print_ratio(nospin, ops[0], 9);
+		printf("\n");
+	} else {
+		printf("# glock with spin_us=0: not measured (parameter)\n");
 	}
 	printf("\n");
 	/* ms[0] glock, ms[3] SysV, ms[6] the FIFO futex queue reference. */
@@ -1430,6 +1466,8 @@ static void many_locks(void)
 	printf("# kernel B/lock: delta of Slab + KernelStack + VmallocUsed "
 	       "(/proc/meminfo) over N; pair x none: ratio to two no-op "
 	       "ioctls, held / none\n");
+	printf("# the slab target reads Slab B/lk (the objects and refs); the "
+	       "hash tables' buckets are vmalloc'ed and show in kernel B/lk\n");
 	printf("# (max_locks_per_owner, max_locks_per_user, max_locks raised "
 	       "for the run, restored after)\n\n");
 	printf("%9s %10s %11s %10s %10s %7s %10s %7s %8s %9s %8s\n", "locks",
@@ -1504,7 +1542,7 @@ static void many_locks(void)
 		if (got != n)
 			break;
 		if (n == 100000) {
-			per_lock_100k = kern;
+			per_lock_100k = slab;
 			ratio_100k = r1;
 		}
 		if (k + 1 < opt_nscale) {
