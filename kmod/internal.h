@@ -95,12 +95,18 @@ struct glock_mark {
  * Every field is protected by lock, except hnode (the table's). Key: (ns,
  * name, name_len); ns is referenced for as long as the object is in the
  * table, so a dead namespace's address cannot be reused by a new one while
- * any object still carries it. Freed an RCU grace period after it left the
- * table: a lookup reads ns, name_len and name, then takes lock and checks
- * dead, so those stay intact until then; rcu reuses the (empty) waiters.
+ * any object still carries it. A lookup reads the key unlocked, then takes
+ * lock and checks dead and the key again (lock.c): an object with a short
+ * name may be freed and reused at once (SLAB_TYPESAFE_BY_RCU), one with a
+ * long name is freed after a grace period through rcu, which reuses the
+ * (empty) waiters.
+ *
+ * hnode and lock come first: each new use clears everything from mode to
+ * name in one go (lock.c), leaving those two to the table and to readers.
  *
  * Sized for the common case (pahole, x86-64): 128 bytes before the name,
- * 152 with a short name inline; a name longer than GLOCK_NAME_INLINE makes
+ * 160 in its slab with a short name inline (the slab keeps its free
+ * pointer after the object); a name longer than GLOCK_NAME_INLINE makes
  * the object a kmalloc of its exact size instead.
  */
 struct glock_obj {
