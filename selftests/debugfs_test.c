@@ -967,9 +967,9 @@ static void *stall_fn(void *arg)
 	return NULL;
 }
 
-TEST_F_TIMEOUT(dbg, owners_print_never_stalls_open_close, 300)
+TEST_F_TIMEOUT(dbg, owners_print_never_stalls_open_close, 600)
 {
-	const int nfds = 4000;
+	const int nfds = 20000;
 	struct stall st = { 0 };
 	int64_t read_ns = 0;
 	struct rlimit rl;
@@ -1004,12 +1004,12 @@ TEST_F_TIMEOUT(dbg, owners_print_never_stalls_open_close, 300)
 	       nfds, (long long)(read_ns / GT_MSEC), st.n,
 	       (long long)(st.worst_ns / GT_MSEC));
 	/*
-	 * The owners mutex is held for one chunk of records at a time. Held
+	 * The owners mutex is held for one page of records at a time. Held
 	 * for the whole print, it keeps an open waiting about as long as
-	 * the print takes.
+	 * the print takes; the margin is for a loaded host's hiccups.
 	 */
 	EXPECT_LT(0, st.n);
-	EXPECT_GT(read_ns / 4, st.worst_ns);
+	EXPECT_GT(read_ns / 3, st.worst_ns);
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
 	free(fds);
