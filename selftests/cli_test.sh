@@ -31,7 +31,7 @@ diag() { sed 's/^/# /' "$@"; }
 
 # Poll CMD (a string) every 0.05 s for up to $2 s (default 10).
 wait_for() {
-	local i limit=$(( ${2:-10} * 20 ))
+	local i limit=$(( ${2:-10} * 20 * ${GLOCK_TIME_SCALE:-1} ))
 	for ((i = 0; i < limit; i++)); do
 		eval "$1" && return 0
 		sleep 0.05
@@ -41,7 +41,7 @@ wait_for() {
 
 # g ARGS...: the CLI, bounded; stdout/stderr in $tmp/out, $tmp/err, status in rc.
 g() {
-	timeout -k 5 30 "$GLOCK" "$@" >"$tmp/out" 2>"$tmp/err"
+	timeout -k 5 $(( 30 * ${GLOCK_TIME_SCALE:-1} )) "$GLOCK" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 }
 

@@ -22,6 +22,8 @@ from glock.compat import global_lock            # noqa: E402
 PY = sys.executable
 ENV = dict(os.environ, PYTHONPATH=os.path.join(HERE, "..", "lib", "python"))
 NAME = "pytest-%d" % os.getpid()
+# A debug kernel runs several times slower: process time limits scale.
+SCALE = int(os.environ.get("GLOCK_TIME_SCALE", "1"))
 tests = []
 children = []
 
@@ -56,7 +58,7 @@ def spawn_holder(name, code="", shared=False):
 
 def kill9(p):
     p.kill()
-    p.wait(timeout=10)
+    p.wait(timeout=10 * SCALE)
 
 
 @test
@@ -123,7 +125,7 @@ def context_manager_raises_timeouterror():
     except glock.LockBusy as e:
         assert e.errno == errno.EAGAIN and isinstance(e, glock.NotAcquired)
     p.terminate()       # SIGTERM: Python dies, the kernel releases
-    p.wait(timeout=10)
+    p.wait(timeout=10 * SCALE)
     with glock.Lock(NAME, timeout=5):
         pass
 
@@ -296,7 +298,7 @@ def compat_crash_case():
 
 @test
 def compat_cli_verbs():
-    def cli(*args, timeout=20):
+    def cli(*args, timeout=20 * SCALE):
         return subprocess.run([PY, "-m", "glock.compat", NAME] + list(args),
                               env=ENV, capture_output=True, text=True,
                               timeout=timeout)
@@ -323,7 +325,7 @@ def compat_cli_verbs():
     assert "only the holder can unget" in r.stderr, r
     assert glock.state(NAME).mode == "exclusive"
     p.send_signal(signal.SIGINT)
-    assert p.wait(timeout=10) == 0
+    assert p.wait(timeout=10 * SCALE) == 0
     st = glock.state(NAME)
     assert st.mode == "free" and not st.abandoned, st
     tr = subprocess.Popen([PY, "-m", "glock.compat", NAME, "trace", "-u",
@@ -332,7 +334,7 @@ def compat_cli_verbs():
     lines = [tr.stdout.readline() for _ in range(3)]    # bounded by alarm()
     assert all("is currently unlocked (1)" in l for l in lines), lines
     tr.send_signal(signal.SIGINT)
-    tr.communicate(timeout=10)
+    tr.communicate(timeout=10 * SCALE)
     assert tr.returncode == 0, tr.returncode
     r = cli("get", "--debug", "-a", "0")
     assert r.returncode == 0 and "glock.compat DEBUG" in r.stderr, r
@@ -407,21 +409,21 @@ def old_global_lock_script_runs_unchanged():
            "assert gl(%r).get_lock(0)\n"
            "print('fine')\n" % (NAME, NAME))
     r = subprocess.run([PY, "-c", src], env=ENV, capture_output=True,
-                       text=True, timeout=30)
+                       text=True, timeout=30 * SCALE)
     assert r.returncode == 0 and r.stdout == "fine\n", r
     cmd = [PY, os.path.join(HERE, "..", "lib", "python", "global_lock.py")]
     r = subprocess.run(cmd + [NAME, "get", "-a", "0"], env=ENV,
-                       capture_output=True, text=True, timeout=30)
+                       capture_output=True, text=True, timeout=30 * SCALE)
     assert r.returncode == 0 and "lock request successful" in r.stdout, r
     r = subprocess.run(cmd + [NAME, "state"], env=ENV, capture_output=True,
-                       text=True, timeout=30)
+                       text=True, timeout=30 * SCALE)
     assert r.returncode == 0 and "is currently unlocked (1)" in r.stdout, r
 
 
 @test
 def compat_cli_errors_go_to_stderr():
     r = subprocess.run([PY, "-m", "glock.compat", "x" * 300, "state"],
-                       env=ENV, capture_output=True, text=True, timeout=30)
+                       env=ENV, capture_output=True, text=True, timeout=30 * SCALE)
     assert r.returncode == 2 and r.stdout == "", r
     assert r.stderr.startswith("global_lock: "), r
 
@@ -435,7 +437,7 @@ def compat_sigterm_while_waiting_exits_cleanly():
     children.append(w)
     assert wait_for(lambda: glock.state(NAME).waiters == 1)
     w.terminate()
-    out, err = w.communicate(timeout=10)
+    out, err = w.communicate(timeout=10 * SCALE)
     assert w.returncode == 128 + signal.SIGTERM, (w.returncode, out, err)
     assert "Traceback" not in err and "Traceback" not in out, err
     st = glock.state(NAME)
@@ -448,7 +450,7 @@ def compat_sigterm_while_waiting_exits_cleanly():
 @test
 def python_m_glock():
     r = subprocess.run([PY, "-m", "glock", "state", "--json", NAME], env=ENV,
-                       capture_output=True, text=True, timeout=30)
+                       capture_output=True, text=True, timeout=30 * SCALE)
     assert r.returncode == 0, r
     import json
     d = json.loads(r.stdout)
@@ -456,7 +458,7 @@ def python_m_glock():
     r = subprocess.run([PY, "-m", "glock", "run", NAME, "--", PY, "-c",
                         "import glock, sys; sys.exit(3 if glock.state(%r)"
                         ".mode == 'exclusive' else 4)" % NAME],
-                       env=ENV, capture_output=True, text=True, timeout=30)
+                       env=ENV, capture_output=True, text=True, timeout=30 * SCALE)
     assert r.returncode == 3, r
 
 

@@ -28,7 +28,7 @@ check() {
 }
 
 g() {
-	timeout -k 5 30 "$GLOCK" "$@" >"$tmp/out" 2>"$tmp/err"
+	timeout -k 5 $(( 30 * ${GLOCK_TIME_SCALE:-1} )) "$GLOCK" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 }
 # as_nobody CMD...: run as uid/gid 65534 without supplementary groups.

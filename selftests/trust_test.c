@@ -355,7 +355,8 @@ TEST_F_TIMEOUT(slow, lookup_cost_does_not_grow_with_holders, 120)
 	ASSERT_LT(0, crowd);
 	TH_LOG("shared pair: %lld ns beside 1 holder, %lld ns beside 4000",
 	       (long long)base, (long long)crowd);
-	EXPECT_GE(3 * base, crowd);
+	/* On a debug kernel (scale > 1) cost is not what is judged. */
+	EXPECT_GE(3 * gt_time_scale() * base, crowd);
 	close(fd);
 	for (int i = 0; i < 4000; i++)
 		close(fds[i]);

@@ -6,6 +6,9 @@
 # usage: guest.sh check|demo|bench RESULTS_DIR
 # GLOCK_KMOD_DIR: where glock.ko (and glock_i2c.ko) are; default <repo>/kmod.
 # GLOCK_TEST_TIMEOUT: seconds per test program (default: selftests/settings).
+# GLOCK_TIME_SCALE: how much slower this kernel runs than a plain one (a
+# debug kernel: 4); the runner's and the tests' time limits are multiplied
+# by it, the properties they check are not.
 # GLOCK_STRICT=1 (make check): a skipped test counts as failed, since
 # deps.sh installed everything the suite needs.
 # Exported to the tests: GLOCK_REPO, GLOCK_KMOD_DIR, GLOCK_RESULTS.
@@ -20,6 +23,8 @@ export GLOCK_RESULTS=$results
 # The default is kselftest's per-program timeout, from selftests/settings.
 test_timeout=${GLOCK_TEST_TIMEOUT:-$(sed -n 's/^timeout=//p' "$repo/selftests/settings" 2>/dev/null)}
 test_timeout=${test_timeout:-600}
+export GLOCK_TIME_SCALE=${GLOCK_TIME_SCALE:-1}
+test_timeout=$(( test_timeout * GLOCK_TIME_SCALE ))
 strict=${GLOCK_STRICT:-0}
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 

@@ -10,7 +10,7 @@
 # timeout, or an Oops/BUG/WARNING on the guest console.
 # --debug-kernel boots the lockdep/KASAN/kmemleak kernel of
 # scripts/debug-kernel.sh, with the modules rebuilt against it out of place.
-# Environment: KVER (Debian kernel to boot), CACHE, VM_TIMEOUT (s, 1500),
+# Environment: KVER (Debian kernel to boot), CACHE, VM_TIMEOUT (s, 2700; 10800 for the debug kernel),
 # VM_MEMORY (2G), VM_CPUS (2), GLOCK_TEST_TIMEOUT (s per test program,
 # default selftests/settings),
 # GLOCK_TESTS (glob: run only the test programs whose names match),
@@ -34,7 +34,7 @@ done
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${CACHE:-$HOME/.cache/glock}
 KVER=${KVER:-$("$repo/scripts/kernels.sh" default)}
-VM_TIMEOUT=${VM_TIMEOUT:-2700}
+VM_TIMEOUT=${VM_TIMEOUT:-$([ $debug = 1 ] && echo 10800 || echo 2700)}
 
 say() { printf '# run.sh: %s\n' "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
@@ -85,8 +85,10 @@ fi
 # vng mounts a --rwdir only inside one of its guest overlays (/tmp, ...),
 # so the results directory has a fixed guest path of its own.
 guest_results=/tmp/glock-results
-guest_cmd=$(printf 'GLOCK_KMOD_DIR=%q GLOCK_TEST_TIMEOUT=%q GLOCK_TESTS=%q GLOCK_STRICT=%q %q %q %q' \
-	"$kmod_dir" "${GLOCK_TEST_TIMEOUT:-}" "${GLOCK_TESTS:-*}" "${GLOCK_STRICT:-0}" \
+# A KASAN/lockdep kernel runs several times slower: its time limits scale.
+[ $debug = 1 ] && : "${GLOCK_TIME_SCALE:=4}"
+guest_cmd=$(printf 'GLOCK_KMOD_DIR=%q GLOCK_TEST_TIMEOUT=%q GLOCK_TESTS=%q GLOCK_STRICT=%q GLOCK_TIME_SCALE=%q %q %q %q' \
+	"$kmod_dir" "${GLOCK_TEST_TIMEOUT:-}" "${GLOCK_TESTS:-*}" "${GLOCK_STRICT:-0}" "${GLOCK_TIME_SCALE:-1}" \
 	"$repo/selftests/vm/guest.sh" "$mode" "$guest_results")
 
 # One guest at a time on this machine: TCG guests share two cores, and
