@@ -176,6 +176,7 @@ struct gdlm_lock {
 	bool held;			/* granted and handed to the owner */
 	bool unlocked;			/* no DLM lock left */
 	bool try;
+	bool probe;			/* STATE: NL, read the LVB, unlock */
 	int status;			/* the answer: 0 or -errno */
 	u32 result;			/* GLOCK_R_* for the answer */
 	u32 unlock_state;		/* LVB state to write on unlock, 0: as seen */
@@ -374,7 +375,7 @@ static void gdlm_answer(struct gdlm_lock *lk, int status)
 {
 	lk->status = status;
 	lk->done = true;
-	lk->held = !status;
+	lk->held = !status && !lk->probe;
 	complete(&lk->answer);
 }
 
@@ -407,6 +408,12 @@ static void gdlm_step_done(struct gdlm_lock *lk, int status)
 				gdlm_answer(lk, status == -EAGAIN ? -EAGAIN : -ENOTCONN);
 			gone = true;
 		} else if (lk->abort) {
+			gdlm_next(lk, OP_UNLOCK);
+		} else if (lk->probe) {
+			lk->seen = lk->lvb;
+			lk->valnotvalid = lk->lksb.sb_flags & DLM_SBF_VALNOTVALID;
+			gdlm_answer(lk, 0);
+			lk->unlock_state = 0;
 			gdlm_next(lk, OP_UNLOCK);
 		} else {
 			gdlm_next(lk, OP_CVT);
@@ -762,8 +769,41 @@ static int gdlm_op_unlock(void **priv, const char *name, u32 len, u32 mode,
 }
 
 /*
- * STATE: what this node knows. mode/holders/waiters count this node's
- * owners; owner_pid names a local exclusive holder.
+ * Read the LVB of @name with a short-lived NL lock (STATE of a lock no
+ * owner of this node holds): an exclusive holder elsewhere has written
+ * HELD there. Bounded by 5 s; interruptible.
+ */
+static void gdlm_probe(const char *name, u32 len, struct glock_state *st)
+{
+	struct gdlm_lock *lk = gdlm_lock_alloc(name, len, 0);
+	u32 state;
+
+	if (!lk)
+		return;
+	INIT_DELAYED_WORK(&lk->work, gdlm_work);
+	lk->probe = true;
+	spin_lock(&lk->lock);
+	gdlm_next(lk, OP_NL);
+	spin_unlock(&lk->lock);
+	if (!gdlm_wait(lk, 5 * NSEC_PER_SEC, 0)) {
+		state = le32_to_cpu(lk->seen.state);
+		if (le32_to_cpu(lk->seen.magic) != GDLM_LVB_MAGIC)
+			state = 0;
+		if (state == GDLM_LVB_HELD) {
+			st->mode = GLOCK_EXCLUSIVE;
+			st->holders = 1;
+		}
+		if (lk->valnotvalid || state == GDLM_LVB_ABANDONED)
+			st->result |= GLOCK_R_ABANDONED;
+	}
+	gdlm_lock_put(lk);
+}
+
+/*
+ * STATE: mode/holders/waiters count this node's owners; owner_pid names a
+ * local exclusive holder. When no owner here holds it, the LVB says
+ * whether an exclusive holder elsewhere has it (holders 1, owner_pid 0)
+ * or an abandon is pending; shared holders elsewhere are not seen.
  */
 static int gdlm_op_state(void **priv, const char *name, u32 len,
 			 struct glock_state *st)
@@ -790,7 +830,7 @@ static int gdlm_op_state(void **priv, const char *name, u32 len,
 	spin_lock(&gdlm.all_lock);
 	list_for_each_entry(lk, &gdlm.all, anode) {
 		if (lk->name_len != len || memcmp(lk->name, name, len) ||
-		    READ_ONCE(lk->unlocked))
+		    READ_ONCE(lk->unlocked) || lk->probe)
 			continue;
 		if (READ_ONCE(lk->held)) {
 			st->holders++;
@@ -806,6 +846,8 @@ static int gdlm_op_state(void **priv, const char *name, u32 len,
 		st->owner_pid = pid_vnr(holder);
 		put_pid(holder);
 	}
+	if (!st->holders && gdlm_state() == GDLM_UP)
+		gdlm_probe(name, len, st);
 	return 0;
 }
 
@@ -870,6 +912,11 @@ static const char *gdlm_lock_phase(struct gdlm_lock *lk)
 	return "waiting";
 }
 
+static const char *glock_mode_str(u32 mode)
+{
+	return mode == GLOCK_EXCLUSIVE ? "exclusive" : "shared";
+}
+
 static int gdlm_locks_show(struct seq_file *m, void *v)
 {
 	struct gdlm_lock *lk;
@@ -880,8 +927,9 @@ static int gdlm_locks_show(struct seq_file *m, void *v)
 	list_for_each_entry(lk, &gdlm.all, anode) {
 		seq_printf(m, "cluster name=%.*s node=%d pid=%d comm=%s mode=%s state=%s lkid=%x abandoned=%d since_ns=%llu\n",
 			   lk->name_len, lk->name, node, pid_nr(lk->pid),
-			   lk->comm, lk->mode == GLOCK_EXCLUSIVE ? "exclusive" :
-			   "shared", gdlm_lock_phase(lk), lk->lksb.sb_lkid,
+			   lk->comm, lk->probe ? "probe" :
+			   glock_mode_str(lk->mode), gdlm_lock_phase(lk),
+			   lk->lksb.sb_lkid,
 			   !!(READ_ONCE(lk->result) & GLOCK_R_ABANDONED),
 			   now - lk->since_ns);
 	}
