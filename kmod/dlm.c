@@ -15,14 +15,19 @@
  *      DLM recovery keeps the LVB,
  *   3. exclusive only: convert EX -> PW with VALBLK, which writes
  *      {magic, HELD, nodeid, pid, seq} and still excludes PR, PW and EX,
- *   4. release: unlock with VALBLK, writing FREE, or ABANDONED when the
- *      owner ended holding it.
+ *   4. release: unlock with VALBLK, writing FREE; when the owner ended
+ *      holding it exclusive, convert to NL with VALBLK writing ABANDONED
+ *      and keep that NL lock (a "mark", up to max_marks per node, oldest
+ *      dropped first; dropped too when an owner here takes the name
+ *      again): DLM frees the LVB of a resource nobody has a lock on, so
+ *      without it the notice would be lost when nobody else was waiting.
  * A grant reports GLOCK_R_ABANDONED when DLM says the LVB is not valid
  * (its holder's node died) or the LVB says HELD or ABANDONED. Shared
  * holders cannot write the LVB: the notice stays until an exclusive holder
- * takes the lock and releases it. The one hole: holder and resource master
- * die together while no surviving node has a lock on the resource; the
- * LVB is lost and the next holder sees a never-used lock (no notice).
+ * takes the lock and releases it. The hole: a node dies holding the lock
+ * while no surviving node has any lock on the resource (none waiting, no
+ * mark): DLM keeps no LVB for it, and the next holder sees a never-used
+ * lock (no notice).
  *
  * No syscall calls dlm_lock() or dlm_unlock(): they may sleep
  * uninterruptibly while the lockspace recovers. Each lock has a work item
@@ -47,7 +52,8 @@
  *                      fields (mode, depth, onode)
  *     gdlm_lock.lock   (spinlock) the DLM-side state of one lock: step,
  *                      next, abort, done, status, result, held, lvb
- *       gdlm.all_lock  (spinlock) the list of live locks (debugfs, STATE)
+ *       gdlm.all_lock  (spinlock) the list of live locks (debugfs, STATE),
+ *                      the list of marks and their count
  *   gdlm.ls_lock       (spinlock) lockspace state, members, generation;
  *                      taken alone
  * ASTs run in DLM's callback context and take only gdlm_lock.lock. A lock
@@ -117,6 +123,10 @@ static unsigned int max_locks_per_owner = 1024;
 module_param(max_locks_per_owner, uint, 0644);
 MODULE_PARM_DESC(max_locks_per_owner, "cluster: locks one owner may hold or wait for (ENOLCK beyond)");
 
+static unsigned int max_marks = 1024;
+module_param(max_marks, uint, 0644);
+MODULE_PARM_DESC(max_marks, "NL locks kept to hold abandoned notices in the LVB (oldest dropped beyond)");
+
 static unsigned int max_depth = 65535;
 module_param(max_depth, uint, 0644);
 MODULE_PARM_DESC(max_depth, "Recursion depth on one cluster: lock (EOVERFLOW beyond)");
@@ -139,8 +149,10 @@ static struct {
 	unsigned int backoff_ms;
 	struct workqueue_struct *wq;
 
-	spinlock_t all_lock;		/* all */
+	spinlock_t all_lock;		/* all, marks, nmarks */
 	struct list_head all;
+	struct list_head marks;		/* keepers of abandoned notices */
+	unsigned int nmarks;
 	atomic_t nlive;
 	wait_queue_head_t drain;
 	atomic64_t seq;
@@ -148,10 +160,12 @@ static struct {
 } gdlm;
 
 /* What a lock's work item does next (gdlm_lock.next). */
-enum gdlm_op { OP_NONE, OP_NL, OP_CVT, OP_MARK, OP_UNLOCK };
+enum gdlm_op { OP_NONE, OP_NL, OP_CVT, OP_MARK, OP_KEEP, OP_UNLOCK };
 
 /* The DLM request in flight (gdlm_lock.step). */
-enum gdlm_step { STEP_NONE, STEP_NL, STEP_CVT, STEP_MARK, STEP_UNLOCK };
+enum gdlm_step {
+	STEP_NONE, STEP_NL, STEP_CVT, STEP_MARK, STEP_KEEP, STEP_UNLOCK,
+};
 
 struct gdlm_owner {
 	struct mutex mutex;		/* locks, nlocks, owner-side fields */
@@ -186,6 +200,8 @@ struct gdlm_lock {
 	struct gdlm_lvb lvb;		/* lksb.sb_lvbptr */
 	struct gdlm_lvb seen;		/* the LVB at the grant */
 	bool valnotvalid;
+	bool mark;			/* on gdlm.marks (under gdlm.all_lock) */
+	struct list_head mnode;		/* gdlm.marks */
 	struct delayed_work work;
 
 	/* Fixed at creation. */
@@ -389,6 +405,37 @@ static bool gdlm_lvb_abandoned(struct gdlm_lock *lk)
 }
 
 /*
+ * Unlock abandoned-notice keepers: those of resource @res (NULL: any), and
+ * then the oldest until at most @keep are left. A keeper taken off the
+ * list is ours to unlock: nobody else finds it.
+ */
+static void gdlm_marks_drop(const u8 *res, u32 reslen, unsigned int keep)
+{
+	struct gdlm_lock *lk, *tmp;
+	LIST_HEAD(drop);
+
+	spin_lock(&gdlm.all_lock);
+	list_for_each_entry_safe(lk, tmp, &gdlm.marks, mnode) {
+		bool same = res && lk->reslen == reslen &&
+			    !memcmp(lk->resname, res, reslen);
+
+		if (same || (!res && gdlm.nmarks > keep)) {
+			list_move_tail(&lk->mnode, &drop);
+			lk->mark = false;
+			gdlm.nmarks--;
+		}
+	}
+	spin_unlock(&gdlm.all_lock);
+	list_for_each_entry_safe(lk, tmp, &drop, mnode) {
+		list_del_init(&lk->mnode);
+		spin_lock(&lk->lock);
+		lk->unlock_state = 0;
+		gdlm_next(lk, OP_UNLOCK);
+		spin_unlock(&lk->lock);
+	}
+}
+
+/*
  * The request in flight ended with @status (the AST's, or the error of a
  * call that queued nothing). Moves the machine on; drops the DLM side's
  * reference when no DLM lock is left.
@@ -396,7 +443,7 @@ static bool gdlm_lvb_abandoned(struct gdlm_lock *lk)
 static void gdlm_step_done(struct gdlm_lock *lk, int status)
 {
 	enum gdlm_step step;
-	bool gone = false;
+	bool gone = false, trim = false;
 
 	spin_lock(&lk->lock);
 	step = lk->step;
@@ -451,6 +498,19 @@ static void gdlm_step_done(struct gdlm_lock *lk, int status)
 		else
 			gdlm_answer(lk, 0);
 		break;
+	case STEP_KEEP:
+		if (status) {	/* still PW: unlock, writing ABANDONED */
+			lk->unlock_state = GDLM_LVB_ABANDONED;
+			gdlm_next(lk, OP_UNLOCK);
+			break;
+		}
+		spin_lock(&gdlm.all_lock);
+		list_add_tail(&lk->mnode, &gdlm.marks);
+		lk->mark = true;
+		gdlm.nmarks++;
+		spin_unlock(&gdlm.all_lock);
+		trim = true;
+		break;
 	case STEP_UNLOCK:
 		if (status != -DLM_EUNLOCK)
 			pr_warn("%s: unlocking %.*s: status %d\n", lockspace,
@@ -467,6 +527,8 @@ static void gdlm_step_done(struct gdlm_lock *lk, int status)
 	spin_unlock(&lk->lock);
 	if (gone)
 		gdlm_lock_put(lk);
+	if (trim)
+		gdlm_marks_drop(NULL, 0, READ_ONCE(max_marks));
 }
 
 static void gdlm_ast(void *arg)
@@ -525,6 +587,12 @@ static void gdlm_work(struct work_struct *work)
 		lk->lvb.pid = cpu_to_le32(pid_nr(lk->pid));
 		lk->lvb.seq = cpu_to_le64(atomic64_inc_return(&gdlm.seq));
 		break;
+	case OP_KEEP:
+		lk->step = STEP_KEEP;
+		lk->held = false;
+		lk->lvb.magic = cpu_to_le32(GDLM_LVB_MAGIC);
+		lk->lvb.state = cpu_to_le32(GDLM_LVB_ABANDONED);
+		break;
 	case OP_UNLOCK:
 		lk->step = STEP_UNLOCK;
 		gdlm_lvb_release(lk);
@@ -551,6 +619,11 @@ static void gdlm_work(struct work_struct *work)
 		break;
 	case OP_MARK:
 		ret = dlm_lock(ls, DLM_LOCK_PW, &lk->lksb,
+			       DLM_LKF_CONVERT | DLM_LKF_VALBLK, lk->resname,
+			       lk->reslen, 0, gdlm_ast, lk, NULL);
+		break;
+	case OP_KEEP:
+		ret = dlm_lock(ls, DLM_LOCK_NL, &lk->lksb,
 			       DLM_LKF_CONVERT | DLM_LKF_VALBLK, lk->resname,
 			       lk->reslen, 0, gdlm_ast, lk, NULL);
 		break;
@@ -719,6 +792,8 @@ static int gdlm_op_lock(void **priv, const char *name, u32 len, u32 mode,
 	mutex_unlock(&o->mutex);
 	if (ret)
 		gdlm_lock_put(lk);
+	else	/* our own lock keeps the LVB now */
+		gdlm_marks_drop(lk->resname, lk->reslen, 0);
 	return ret;
 }
 
@@ -860,9 +935,29 @@ static void gdlm_op_release(void *priv)
 	mutex_lock(&o->mutex);
 	list_for_each_entry_safe(lk, tmp, &o->locks, onode) {
 		list_del(&lk->onode);
-		if (READ_ONCE(lk->held))
+		if (READ_ONCE(lk->held) && lk->mode == GLOCK_EXCLUSIVE &&
+		    READ_ONCE(max_marks)) {
+			/* Keep an NL lock: DLM drops an LVB nobody locks. */
+			spin_lock(&lk->lock);
+			gdlm_next(lk, OP_KEEP);
+			spin_unlock(&lk->lock);
+		} else if (READ_ONCE(lk->held)) {
 			gdlm_release_lock(lk, lk->mode == GLOCK_EXCLUSIVE ?
 					  GDLM_LVB_ABANDONED : GDLM_LVB_FREE);
+		} else {
+			/*
+			 * Cannot happen for a file (no request runs during its
+			 * release); should it, hand the request to the machine.
+			 */
+			spin_lock(&lk->lock);
+			if (!lk->done) {
+				lk->abort = true;
+				lk->cancel = true;
+				if (lk->step == STEP_CVT && lk->next == OP_NONE)
+					mod_delayed_work(gdlm.wq, &lk->work, 0);
+			}
+			spin_unlock(&lk->lock);
+		}
 		gdlm_lock_put(lk);
 	}
 	mutex_unlock(&o->mutex);
@@ -893,9 +988,10 @@ static int gdlm_status_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s%d", i ? "," : "", gdlm.members[i]);
 	if (!gdlm.nmembers)
 		seq_puts(m, "-");
-	seq_printf(m, " joins=%u join_err=%d recoveries=%u last_failed=%d live_locks=%d\n",
+	seq_printf(m, " joins=%u join_err=%d recoveries=%u last_failed=%d live_locks=%d marks=%u\n",
 		   gdlm.joins, gdlm.join_err, gdlm.recoveries,
-		   gdlm.last_failed, atomic_read(&gdlm.nlive));
+		   gdlm.last_failed, atomic_read(&gdlm.nlive),
+		   READ_ONCE(gdlm.nmarks));
 	spin_unlock(&gdlm.ls_lock);
 	return 0;
 }
@@ -905,6 +1001,8 @@ static const char *gdlm_lock_phase(struct gdlm_lock *lk)
 {
 	if (READ_ONCE(lk->unlocked))
 		return "gone";
+	if (READ_ONCE(lk->mark))
+		return "mark";
 	if (READ_ONCE(lk->held))
 		return "held";
 	if (READ_ONCE(lk->abort) || READ_ONCE(lk->done))
@@ -1068,6 +1166,7 @@ static int __init gdlm_init(void)
 	spin_lock_init(&gdlm.ls_lock);
 	spin_lock_init(&gdlm.all_lock);
 	INIT_LIST_HEAD(&gdlm.all);
+	INIT_LIST_HEAD(&gdlm.marks);
 	init_waitqueue_head(&gdlm.drain);
 	INIT_DELAYED_WORK(&gdlm.join_work, gdlm_join_work);
 	gdlm.backoff_ms = 250;
@@ -1089,6 +1188,7 @@ static int __init gdlm_init(void)
 
 static void __exit gdlm_exit(void)
 {
+	unsigned int waited = 0;
 	int ret;
 
 	/* No new request; no owner is left (each pinned the module). */
@@ -1098,11 +1198,20 @@ static void __exit gdlm_exit(void)
 	spin_lock(&gdlm.ls_lock);
 	gdlm.state = GDLM_LEAVING;
 	spin_unlock(&gdlm.ls_lock);
-	/* Unlocks of ended owners may still be in flight: drain their ASTs. */
+	/*
+	 * Unlocks of ended owners may still be in flight, and the keepers
+	 * of abandoned notices go now (a KEEP still in flight adds one more:
+	 * drop again while waiting): drain their ASTs.
+	 */
+	gdlm_marks_drop(NULL, 0, 0);
 	while (!wait_event_timeout(gdlm.drain, !atomic_read(&gdlm.nlive),
-				   30 * HZ))
+				   HZ)) {
+		gdlm_marks_drop(NULL, 0, 0);
+		if (++waited % 30)
+			continue;
 		pr_warn("%s: waiting for %d lock(s) to be released in DLM\n",
 			lockspace, atomic_read(&gdlm.nlive));
+	}
 	if (gdlm.ls) {
 		gdlm_raw_release();
 		ret = dlm_release_lockspace(gdlm.ls, 0);
