@@ -122,10 +122,13 @@ ms=$(field ms <<<"$out")
 check "timeout 1.5 s on B while A holds: ETIMEDOUT after ${ms} ms ($out)" \
 	eval 'grep -q "errno=ETIMEDOUT" <<<"$out" && [ "$ms" -ge 1490 ] && [ "$ms" -lt 6000 ]'
 out=$($H state cluster:ex)
-check "STATE on B after the timeout: nothing local left ($out)" grep -q 'mode=0 holders=0 waiters=0' <<<"$out"
+check "STATE on B after the timeout: no waiter left, still held on A ($out)" \
+	grep -q 'mode=1 holders=1 waiters=0 depth=0 owner_pid=0' <<<"$out"
+nothing_left() { ! grep -q "name=cluster:ex " /sys/kernel/debug/glock_dlm/locks; }
+check "debugfs on B after the timeout: nothing left" nothing_left
 
 # ---- holder SIGKILL on A: B gets it, abandoned
-$H lock cluster:ex -H 2000 >"$S/b.kill" 2>&1 &
+$H lock cluster:ex -H 8000 >"$S/b.kill" 2>&1 &
 bp=$!
 sleep 2
 grep -q 'name=cluster:ex' /sys/kernel/debug/glock_dlm/locks
@@ -150,7 +153,9 @@ remote "exec $H lock cluster:idle -H -1"
 rgrep "$R" 'rc=0' 60
 remote "exec kill -KILL $(rpid "$R")"
 rwait "$R" 30 >/dev/null
-snooze 1
+remote "grep 'name=cluster:idle ' /sys/kernel/debug/glock_dlm/locks"
+out=$(rwait "$R" 30)
+check "A keeps an NL mark for the notice ($out)" grep -q 'state=mark' <<<"$out"
 out=$($H state cluster:idle)
 check "STATE on B after A's holder died alone: free, abandoned pending ($out)" \
 	grep -q 'mode=0 holders=0 .*result=1' <<<"$out"
