@@ -1007,7 +1007,8 @@ static const char *gdlm_lock_phase(struct gdlm_lock *lk)
 		return "held";
 	if (READ_ONCE(lk->abort) || READ_ONCE(lk->done))
 		return "releasing";
-	return "waiting";
+	/* Queued at the master once the conversion is out. */
+	return READ_ONCE(lk->step) == STEP_CVT ? "waiting" : "requesting";
 }
 
 static const char *glock_mode_str(u32 mode)

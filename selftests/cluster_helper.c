@@ -2,10 +2,11 @@
 /*
  * cluster_helper: what the cluster tests run on each node (not a test).
  *
- *   lock NAME [-s] [-t MS] [-H MS] [-a FILE -T TAG]
+ *   lock NAME [-s] [-t MS] [-H MS] [-W FILE] [-a FILE -T TAG]
  *	take NAME (shared with -s; -t: timeout in ms, 0 = try, default
  *	wait), print "lock rc=.. errno=.. result=.. depth=.. ms=..", hold it
- *	-H ms (-1: until killed), append TAG to FILE while holding, unlock
+ *	-H ms (-1: until killed) or until FILE exists (-W), append TAG to
+ *	FILE while holding, unlock
  *   count NAME FILE N [-n]
  *	N times: lock, read the decimal counter in FILE, sleep 1 ms, write
  *	it + 1, unlock; -n: no lock (the negative control)
@@ -67,7 +68,7 @@ static void die(const char *what)
 
 static int cmd_lock(int argc, char **argv)
 {
-	const char *name = argv[0], *file = NULL, *tag = "x";
+	const char *name = argv[0], *file = NULL, *tag = "x", *until = NULL;
 	int mode = GLOCK_EXCLUSIVE, opt, rc;
 	int64_t timeout_ns = -1;
 	long hold_ms = 0;
@@ -75,13 +76,14 @@ static int cmd_lock(int argc, char **argv)
 	uint64_t t0;
 
 	optind = 1;
-	while ((opt = getopt(argc, argv, "st:H:a:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "st:H:W:a:T:")) != -1) {
 		switch (opt) {
 		case 's': mode = GLOCK_SHARED; break;
 		case 't': timeout_ns = atoll(optarg) * 1000000ll; break;
 		case 'H': hold_ms = atol(optarg); break;
 		case 'a': file = optarg; break;
 		case 'T': tag = optarg; break;
+		case 'W': until = optarg; break;
 		default: return 2;
 		}
 	}
@@ -103,6 +105,8 @@ static int cmd_lock(int argc, char **argv)
 	if (hold_ms < 0)
 		for (;;)
 			pause();
+	while (until && access(until, F_OK))
+		usleep(20000);
 	usleep(hold_ms * 1000);
 	if (do_unlock(name))
 		die("unlock");

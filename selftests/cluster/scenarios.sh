@@ -130,10 +130,9 @@ check "debugfs on B after the timeout: nothing left" nothing_left
 # ---- holder SIGKILL on A: B gets it, abandoned
 $H lock cluster:ex -H 8000 >"$S/b.kill" 2>&1 &
 bp=$!
-sleep 2
-grep -q 'name=cluster:ex' /sys/kernel/debug/glock_dlm/locks
-check "debugfs lists B's waiting request ($(grep 'cluster:ex' /sys/kernel/debug/glock_dlm/locks | head -1))" \
-	grep -q 'name=cluster:ex node=2 .*state=waiting' /sys/kernel/debug/glock_dlm/locks
+waiting() { grep -q 'name=cluster:ex node=2 .*state=waiting' /sys/kernel/debug/glock_dlm/locks; }
+poll 60 waiting
+check "debugfs lists B's waiting request ($(grep 'cluster:ex' /sys/kernel/debug/glock_dlm/locks | head -1))" waiting
 remote "exec kill -KILL $(rpid "$rh")"
 rwait "$R" 30 >/dev/null
 held() { grep -q 'name=cluster:ex node=2 .*mode=exclusive state=held' /sys/kernel/debug/glock_dlm/locks; }
@@ -162,22 +161,36 @@ check "STATE on B after A's holder died alone: free, abandoned pending ($out)" \
 out=$($H lock cluster:idle -t 5000 -H 0)
 check "B takes it later: GLOCK_R_ABANDONED ($out)" grep -q 'rc=0 .*result=1 ' <<<"$out"
 
-# ---- FIFO of waiters over two nodes
-rm -f "$S/fifo"
-remote "exec $H lock cluster:fifo -H 6000 -a $S/fifo -T A0"
+# ---- FIFO of waiters over two nodes: each request is queued at the
+# master (its conversion is out: debugfs state=waiting) before the next
+# one is made, on the other node.
+rm -f "$S/fifo" "$S/fifo.go"
+fifo_waiting() {	# fifo_waiting local|remote N
+	local n
+	if [ "$1" = local ]; then
+		n=$(grep -c 'name=cluster:fifo .*state=waiting' /sys/kernel/debug/glock_dlm/locks)
+	else
+		remote "grep -c 'name=cluster:fifo .*state=waiting' /sys/kernel/debug/glock_dlm/locks"
+		n=$(rwait "$R" 30)
+	fi
+	[ "$n" = "$2" ]
+}
+remote "exec $H lock cluster:fifo -W $S/fifo.go -a $S/fifo -T A0"
 rf=$R
 rgrep "$rf" 'rc=0' 60
 $H lock cluster:fifo -H 300 -a "$S/fifo" -T B1 >/dev/null &
 p1=$!
-sleep 1
+poll 60 fifo_waiting local 1
 remote "exec $H lock cluster:fifo -H 300 -a $S/fifo -T A2"
 r2=$R
-sleep 1
+poll 60 fifo_waiting remote 1
 $H lock cluster:fifo -H 300 -a "$S/fifo" -T B3 >/dev/null &
 p3=$!
-sleep 1
+poll 60 fifo_waiting local 2
 remote "exec $H lock cluster:fifo -H 300 -a $S/fifo -T A4"
 r4=$R
+poll 60 fifo_waiting remote 2
+touch "$S/fifo.go"
 wait "$p1" "$p3"
 rwait "$rf" 60 >/dev/null
 rwait "$r2" 60 >/dev/null
