@@ -9,7 +9,8 @@
  * request fails with -ENOTCONN and changes nothing.
  *
  * One DLM lock per held glock (owner x name). Each acquisition:
- *   1. NL with VALBLK (never blocks; reads the lock value block),
+ *   1. NL with VALBLK|EXPEDITE (granted at once even behind queued
+ *      conversions, which a plain NL request waits for; reads the LVB),
  *   2. convert to EX (exclusive) or PR (shared) with CONVERT|VALBLK, and
  *      NOQUEUE for a try; while it waits it is on the convert queue, so
  *      DLM recovery keeps the LVB,
@@ -606,8 +607,9 @@ static void gdlm_work(struct work_struct *work)
 
 	switch (op) {
 	case OP_NL:
-		ret = dlm_lock(ls, DLM_LOCK_NL, &lk->lksb, DLM_LKF_VALBLK,
-			       lk->resname, lk->reslen, 0, gdlm_ast, lk, NULL);
+		ret = dlm_lock(ls, DLM_LOCK_NL, &lk->lksb,
+			       DLM_LKF_VALBLK | DLM_LKF_EXPEDITE, lk->resname,
+			       lk->reslen, 0, gdlm_ast, lk, NULL);
 		break;
 	case OP_CVT:
 		flags = DLM_LKF_CONVERT | DLM_LKF_VALBLK;
