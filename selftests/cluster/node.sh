@@ -18,7 +18,8 @@ export S repo id peer
 
 # Settings from the host (CLUSTER_ROUNDS...).
 [ -f "$S/env" ] && . "$S/env"
-export CLUSTER_ROUNDS
+GLOCK_KMOD_DIR=${GLOCK_KMOD_DIR:-$repo/kmod}
+export CLUSTER_ROUNDS GLOCK_KMOD_DIR
 
 # A sleep without a fork: each process costs much under TCG on one CPU.
 mkfifo /tmp/.snooze 2>/dev/null
@@ -76,8 +77,8 @@ dc_pid=$!
 dlm_ready() { [ "$(dlm_tool status 2>/dev/null | grep -c '^node [0-9]* M')" -ge 2 ]; }
 wait_for 120 dlm_ready || fatal "dlm_controld: the two nodes are not members"
 log "dlm_controld ready"
-insmod "$repo/kmod/glock.ko" || fatal "insmod glock.ko"
-insmod "$repo/kmod/glock_dlm.ko" || fatal "insmod glock_dlm.ko"
+insmod "$GLOCK_KMOD_DIR/glock.ko" || fatal "insmod glock.ko"
+insmod "$GLOCK_KMOD_DIR/glock_dlm.ko" || fatal "insmod glock_dlm.ko"
 ls_up() { [ "$(cat /sys/module/glock_dlm/parameters/state)" = up ]; }
 wait_for 180 ls_up || fatal "glock_dlm: lockspace not up ($(cat /sys/module/glock_dlm/parameters/state))"
 t_up=$(up)

@@ -8,7 +8,8 @@
 # on any failure.
 # Environment: KVER (Debian kernel to boot), CLUSTER_TOKEN (corosync token
 # in ms, 10000: TCG stalls), CLUSTER_ROUNDS (increments per node, 1000),
-# CLUSTER_TIMEOUT (s per guest, 1500).
+# CLUSTER_TIMEOUT (s per guest, 1500), GLOCK_KMOD_DIR (the modules to
+# load, built for KVER; default <repo>/kmod).
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,7 +24,8 @@ command -v vng >/dev/null || die "vng not found: run scripts/deps.sh"
 command -v corosync >/dev/null && command -v dlm_controld >/dev/null ||
 	die "corosync/dlm_controld missing: run 'bash scripts/deps.sh cluster'"
 [ -r "$kernel" ] || die "no $kernel (KVER=$KVER)"
-[ -f "$repo/kmod/glock_dlm.ko" ] || die "no kmod/glock_dlm.ko (make modules KVER=$KVER)"
+kmod_dir=${GLOCK_KMOD_DIR:-$repo/kmod}
+[ -f "$kmod_dir/glock_dlm.ko" ] || die "no $kmod_dir/glock_dlm.ko (make modules KVER=$KVER)"
 [ -x "$repo/selftests/cluster_helper" ] || die "no selftests/cluster_helper (make selftests)"
 
 if mkdir -p "$repo/build/cluster" 2>/dev/null && [ -w "$repo/build/cluster" ]; then
@@ -68,7 +70,8 @@ nodelist {
 }
 CONF
 
-echo "CLUSTER_ROUNDS=${CLUSTER_ROUNDS:-1000}" >"$results/env"
+printf 'CLUSTER_ROUNDS=%q\nGLOCK_KMOD_DIR=%q\n' "${CLUSTER_ROUNDS:-1000}" \
+	"$kmod_dir" >"$results/env"
 
 guest=/tmp/glock-cluster
 # vng checks a --rwdir path relative to the current directory: run from /.
