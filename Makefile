@@ -8,6 +8,9 @@
 #                   the whole suite in a QEMU guest, print "N passed, N
 #                   failed"; KVERS="6.1 6.12 6.12-rt" (or releases) runs
 #                   the suite once per kernel and sums
+#   make check-cluster   two guests, corosync + dlm_controld, glock_dlm:
+#                   the cluster: scope across nodes (installs corosync
+#                   and dlm-controld; see README "Cluster")
 #   make demo       the SIGKILL / abandoned hand-off story in a guest
 #   make bench      lock cost against flock, OFD, SysV, POSIX sem, mutex
 #   make lint       checkpatch --strict and sparse on kmod/
@@ -43,7 +46,7 @@ INSTALL_MOD_PATH ?= $(DESTDIR)
 DKMS_SRC = /usr/src/glock-$(VERSION)
 DKMS_FILES = Kbuild Makefile dkms.conf kmod uapi
 
-.PHONY: all modules lib selftests deps check check-debug demo bench lint \
+.PHONY: all modules lib selftests deps check check-cluster check-debug demo bench lint \
 	install modules_install dkms-source dkms-install dkms-remove deb \
 	pkg-deps check-install clean
 
@@ -67,6 +70,11 @@ deps:
 check: deps
 	$(MAKE) $(if $(KVERS),lib selftests,all)
 	GLOCK_STRICT=1 scripts/check.sh
+
+check-cluster: deps
+	bash scripts/deps.sh cluster
+	$(MAKE) all
+	selftests/cluster/run.sh
 
 check-debug: deps
 	$(MAKE) all

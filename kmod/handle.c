@@ -14,6 +14,7 @@
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 
+#include "cluster.h"
 #include "internal.h"
 
 static_assert(sizeof(struct glock_handle) == 64);
@@ -75,6 +76,9 @@ int glock_ioctl_get_handle(struct glock_owner *owner,
 		return -EINVAL;
 	if (copy_from_user(name, u64_to_user_ptr(args.name), args.name_len))
 		return -EFAULT;
+	/* Handles name local locks only: "cluster:" names go by name. */
+	if (glock_cluster_name(name, args.name_len))
+		return -EOPNOTSUPP;
 	ret = glock_check_name(name, args.name_len) ?:
 	      glock_rules_check(owner, name, args.name_len, GLOCK_RULE_WRITE) ?:
 	      glock_ref_for_handle(owner, name, args.name_len, &ref);

@@ -217,6 +217,7 @@ struct glock_owner {
 	struct glock_user *user;	/* its real uid's; NULL for kernel */
 	pid_t pid;			/* opener's tgid, 0 for kernel owners */
 	char comm[GLOCK_COMM_LEN];	/* opener's comm, or the kernel label */
+	void *cluster;			/* the cluster backend's (cluster.h) */
 	struct list_head node;		/* glock_owners; glock_owners_lock */
 
 	/* Cycle search scratch, under the graph lock. */

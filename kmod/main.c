@@ -23,6 +23,7 @@
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 
+#include "cluster.h"
 #include "internal.h"
 
 static_assert(sizeof(struct glock_lock) == 64);
@@ -174,12 +175,15 @@ static int glock_ioctl_lock(struct glock_owner *owner,
 	if (ret)
 		return ret;
 
-	ret = glock_acquire(owner, name, args.name_len, args.mode,
-			    args.timeout_ns, args.flags, &result, &depth);
+	ret = (glock_cluster_name(name, args.name_len) ? glock_cluster_lock :
+	       glock_acquire)(owner, name, args.name_len, args.mode,
+			      args.timeout_ns, args.flags, &result, &depth);
 	if (ret)
 		return ret;
 	ret = glock_put_lock_out(uarg, result, depth);
-	if (ret)	/* The page went away under us: undo, mark and all. */
+	if (ret && glock_cluster_name(name, args.name_len))
+		glock_cluster_unlock(owner, name, args.name_len, 0, &depth);
+	else if (ret)	/* The page went away under us: undo, mark and all. */
 		glock_unacquire(owner, name, args.name_len, result);
 	return ret;
 }
@@ -205,7 +209,8 @@ static int glock_ioctl_unlock(struct glock_owner *owner,
 	if (ret)
 		return ret;
 
-	ret = glock_release(owner, name, args.name_len, args.mode, &depth);
+	ret = (glock_cluster_name(name, args.name_len) ? glock_cluster_unlock :
+	       glock_release)(owner, name, args.name_len, args.mode, &depth);
 	if (ret)
 		return ret;
 	return glock_put_lock_out(uarg, 0, depth);
@@ -228,6 +233,9 @@ static int glock_ioctl_state(struct glock_owner *owner,
 	      glock_rules_check(owner, name, args.name_len, GLOCK_RULE_READ);
 	if (ret)
 		return ret;
+	if (glock_cluster_name(name, args.name_len))
+		return glock_cluster_state(owner, name, args.name_len, &args) ?:
+		       (copy_to_user(uarg, &args, sizeof(args)) ? -EFAULT : 0);
 
 	glock_snapshot(owner, name, args.name_len, &snap);
 	args.mode = snap.st.mode;

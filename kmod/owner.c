@@ -28,6 +28,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 
+#include "cluster.h"
 #include "compat.h"
 #include "internal.h"
 
@@ -86,6 +87,7 @@ void glock_owner_free(struct glock_owner *owner)
 {
 	glock_handles_release(owner);
 	glock_release_all(owner);
+	glock_cluster_release(owner);
 
 	mutex_lock(&glock_owners_lock);
 	list_del(&owner->node);

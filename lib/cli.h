@@ -47,5 +47,6 @@ void format_state(const char *name, const struct glock_info *in, char *buf,
 int cmd_list(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 
 #endif /* GLOCK_CLI_H */

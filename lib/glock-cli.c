@@ -39,6 +39,7 @@ static const char usage_main[] =
 " trace [options] [NAME]   print every acquire, release, ... as it happens\n"
 " rules load [FILE] | show | clear\n"
 "                          who may take which names (/etc/glock/rules)\n"
+" cluster status           the lockspace of the cluster: names (glock_dlm)\n"
 "\n"
 "Options (run and the short form; see 'glock run --help'):\n"
 " -s, --shared             get a shared lock\n"
@@ -611,7 +612,7 @@ static int is_command(const char *s)
 {
 	static const char *const names[] = {
 		"run", "hold", "lock", "unlock", "state", "list", "trace",
-		"rules",
+		"rules", "cluster",
 	};
 	size_t i;
 
@@ -653,5 +654,7 @@ int main(int argc, char **argv)
 		return cmd_list(argc, argv);
 	if (!strcmp(argv[0], "rules"))
 		return cmd_rules(argc, argv);
+	if (!strcmp(argv[0], "cluster"))
+		return cmd_cluster(argc, argv);
 	return cmd_trace(argc, argv);
 }

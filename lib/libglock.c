@@ -246,6 +246,10 @@ GLOCK_API const char *glock_strerror(int errnum)
 		return "no such device: is glock.ko loaded?";
 	case ENOTTY:
 		return "not a " GLOCK_DEVICE " descriptor";
+	case ENOTCONN:
+		return "cluster not reachable (glock_dlm not loaded or its lockspace not up: glock cluster status)";
+	case EOPNOTSUPP:
+		return "not for cluster: names (use the name, not a handle)";
 	case EBADF:
 		return "bad file descriptor";
 	default:

@@ -3,13 +3,16 @@
 # Install what glock's build and VM tests need; fast when all is present.
 # Needs only bash and apt: a minimal Debian 12 has no make yet.
 #
-# usage: deps.sh [packages] [vng] [kselftest]     (default: all three)
+# usage: deps.sh [packages] [vng] [kselftest] [cluster]
+#                                     (default: the first three)
 #   packages   Debian packages, from the system's configured apt sources
 #              only, plus the kernels (image + headers) that KVERS/KVER name
 #   vng        virtme-ng 1.35 from trixie, through a private apt state (the
 #              system's sources are read, never changed)
 #   kselftest  kselftest_harness.h and checkpatch, extracted from Debian's
 #              linux-source-6.1 tarball into $CACHE/linux-source-6.1/
+#   cluster    corosync and dlm-controld from the system's sources, for
+#              make check-cluster only (make check never needs them)
 #
 # KVERS/KVER: releases (6.1.0-57-amd64) or aliases (6.1, 6.12, 6.12-rt: see
 # scripts/kernels.sh). An alias with no installed release gets the newest
@@ -30,6 +33,9 @@ PKGS=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
       python3-pkg-resources python3-requests gcc-multilib g++ i2c-tools
       procps systemd-sysv iproute2 xz-utils rsync libsmartcols-dev
       python3-setuptools python3-wheel)
+# make check-cluster only: the cluster stack the guests run (dlm.ko is in
+# the kernel image package).
+CLUSTER_PKGS=(corosync dlm-controld)
 VNG_VERSION=1.35-1
 SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 SRC_MEMBERS=(tools/testing/selftests/kselftest_harness.h
@@ -48,8 +54,8 @@ steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(packages vng kselftest)
 for s in "${steps[@]}"; do
 	case $s in
-	packages|vng|kselftest) ;;
-	*) die "unknown step '$s' (usage: deps.sh [packages] [vng] [kselftest])" ;;
+	packages|vng|kselftest|cluster) ;;
+	*) die "unknown step '$s' (usage: deps.sh [packages] [vng] [kselftest] [cluster])" ;;
 	esac
 done
 
@@ -172,6 +178,23 @@ step_packages() {
 	done
 	log "installing ${#missing[@]} packages: ${missing[*]}"
 	apt_q install --no-install-recommends "${missing[@]}" ||
+		die "apt-get install failed for: ${missing[*]}"
+	for p in "${missing[@]}"; do
+		installed "$p" || die "$p is still not installed after apt-get install"
+	done
+}
+
+# --- corosync and dlm_controld, for make check-cluster -------------------------
+step_cluster() {
+	local p missing=()
+	for p in "${CLUSTER_PKGS[@]}"; do
+		installed "$p" || missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	need_sources
+	log "installing the cluster stack: ${missing[*]}"
+	apt_q install --no-install-recommends "${missing[@]}" ||
+		{ apt_q update && apt_q install --no-install-recommends "${missing[@]}"; } ||
 		die "apt-get install failed for: ${missing[*]}"
 	for p in "${missing[@]}"; do
 		installed "$p" || die "$p is still not installed after apt-get install"

@@ -87,6 +87,9 @@ _ERRORS = {
     _errno.ENOENT: (DeviceMissing, "no such device: is glock.ko loaded?"),
     _errno.ENODEV: (DeviceMissing, "no such device: is glock.ko loaded?"),
     _errno.ENXIO: (DeviceMissing, "no such device: is glock.ko loaded?"),
+    _errno.ENOTCONN: (GlockError, "cluster not reachable (glock_dlm not "
+                      "loaded, or its lockspace not up: glock cluster "
+                      "status)"),
 }
 
 
@@ -186,6 +189,10 @@ class Lock:
                                      self.name)
             except InvalidArgument:
                 self._use_handle = False    # a module without handles
+            except GlockError as e:
+                if e.errno != _errno.EOPNOTSUPP:
+                    raise
+                self._use_handle = False    # "cluster:" names: by name
         return self._handle
 
     def fileno(self):
