@@ -100,31 +100,39 @@ if ! flock -n 9; then
 	flock 9
 fi
 
-say "booting $kernel (TCG, ${VM_CPUS:-2} CPUs, ${VM_MEMORY:-2G}); results in $results"
 t0=$(date +%s)
 # The guest's cwd is the host's: start from the repo. Its console (-v: boot
 # log, oops traces) goes to vng's stderr, kept in console.log.
 cd "$repo" || exit 1
-# timeout puts the VM in a process group of its own, out of reach of the
-# terminal's ^C: pass INT/TERM/HUP on to it.
-timeout -k 30 "$VM_TIMEOUT" \
-	vng --run "$kernel" --disable-kvm --force-9p \
-	-m "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" \
-	--rwdir "$guest_results=$results" -v --exec "$guest_cmd" \
-	</dev/null 2>"$results/console.log" > >(tee "$results/output.log") &
-vm=$!
-interrupted=0
-trap 'kill -TERM "$vm" 2>/dev/null; interrupted=1' INT TERM HUP
-wait "$vm"
-rc=$?
-# A trapped signal ends the wait early: wait for the VM to be gone.
-while kill -0 "$vm" 2>/dev/null; do
+# On a slow boot (a debug kernel on a busy host) virtme-init's "udevadm
+# settle" can time out before udev has made /dev/virtio-ports/virtme.*,
+# and the guest powers off without running anything: boot once more.
+for attempt in 1 2 3; do
+	say "booting $kernel (TCG, ${VM_CPUS:-2} CPUs, ${VM_MEMORY:-2G}); results in $results"
+	# timeout puts the VM in a process group of its own, out of reach of
+	# the terminal's ^C: pass INT/TERM/HUP on to it.
+	timeout -k 30 "$VM_TIMEOUT" \
+		vng --run "$kernel" --disable-kvm --force-9p \
+		-m "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" \
+		--rwdir "$guest_results=$results" -v --exec "$guest_cmd" \
+		</dev/null 2>"$results/console.log" > >(tee "$results/output.log") &
+	vm=$!
+	interrupted=0
+	trap 'kill -TERM "$vm" 2>/dev/null; interrupted=1' INT TERM HUP
 	wait "$vm"
 	rc=$?
+	# A trapped signal ends the wait early: wait for the VM to be gone.
+	while kill -0 "$vm" 2>/dev/null; do
+		wait "$vm"
+		rc=$?
+	done
+	trap - INT TERM HUP
+	wait	# for tee
+	[ $interrupted = 1 ] && { say "interrupted"; exit 130; }
+	[ -f "$results/counts" ] && break
+	grep -q 'cannot find script I/O ports' "$results/console.log" || break
+	say "the guest's udev never made the script's ports (boot $attempt of 3)"
 done
-trap - INT TERM HUP
-wait	# for tee
-[ $interrupted = 1 ] && { say "interrupted"; exit 130; }
 secs=$(( $(date +%s) - t0 ))
 [ $debug = 1 ] && exec 8>&-
 
