@@ -9,7 +9,9 @@
 # "N passed, N failed"; it exits non-zero on any failure, a guest crash, a
 # timeout, or an Oops/BUG/WARNING on the guest console.
 # --debug-kernel boots the lockdep/KASAN/kmemleak kernel of
-# scripts/debug-kernel.sh, with the modules rebuilt against it out of place.
+# scripts/debug-kernel.sh, with the modules rebuilt against it out of place;
+# with DEBUG_CONFIG=<fragment> (e.g. selftests/vm/kcsan.config), the kernel
+# that fragment gives instead.
 # Environment: KVER (Debian kernel to boot), CACHE, VM_TIMEOUT (s, 1500),
 # VM_MEMORY (2G), VM_CPUS (2), GLOCK_TEST_TIMEOUT (s per test program,
 # default selftests/settings),
@@ -43,7 +45,9 @@ command -v vng >/dev/null || die "vng not found: run scripts/deps.sh (make deps)
 
 # Results: under the repo's build/ (gitignored) when writable, else /tmp.
 # One directory per run, so that runs from several shells do not mix.
-tag=$mode$([ $debug = 1 ] && echo -debug)
+# The debug kernel's name is its fragment's: check-debug, check-kcsan.
+dname=$(basename "${DEBUG_CONFIG:-debug.config}" .config)
+tag=$mode$([ $debug = 1 ] && echo "-$dname")
 if mkdir -p "$repo/build/vm" 2>/dev/null && [ -w "$repo/build/vm" ]; then
 	results=$(mktemp -d "$repo/build/vm/$tag.XXXXXX")
 	ln -sfn "$(basename "$results")" "$repo/build/vm/$tag-latest"
@@ -60,10 +64,11 @@ chmod 0777 "$results"
 if [ $debug = 1 ]; then
 	tree=$("$repo/scripts/debug-kernel.sh") || die "debug kernel build failed"
 	# Build the modules against the debug tree in a scratch copy, so the
-	# tree's kmod/*.ko for the Debian kernel stay as they are.
-	scratch=$CACHE/debug-build
+	# tree's kmod/*.ko for the Debian kernel stay as they are; one scratch
+	# copy per debug kernel.
+	scratch=$CACHE/debug-build$([ "$dname" = debug ] || echo "-$dname")
 	mkdir -p "$scratch"
-	exec 8>"$CACHE/debug-build.lock"
+	exec 8>"$scratch.lock"
 	flock 8
 	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
 		--exclude='*.mod.c' --exclude='.*.cmd' --exclude='Module.symvers' \
@@ -136,7 +141,7 @@ if [ -f "$results/counts" ]; then
 fi
 
 # The console survives a panic, the guest's own dmesg check does not.
-splat_re='WARNING:|BUG:|Oops|lockdep|possible circular|KASAN|UBSAN|general protection|Call Trace|Kernel panic|unreferenced object'
+splat_re='WARNING:|BUG:|Oops|lockdep|possible circular|KASAN|KCSAN|UBSAN|general protection|Call Trace|Kernel panic|unreferenced object'
 benign_re='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)|RCU lockdep checking is enabled'
 splats=$(grep -aE -- "$splat_re" "$results/console.log" 2>/dev/null |
 	grep -avE -- "$benign_re")
