@@ -177,6 +177,14 @@ if [ -n "$splats" ]; then
 		failed=$((failed + 1))
 	fi
 fi
+# KCSAN reports come by the dozen and from all over the kernel: each
+# distinct one once, those with a glock frame first, kept in kcsan.txt.
+if grep -aq 'BUG: KCSAN: ' "$results/console.log" 2>/dev/null; then
+	echo "# ---- KCSAN reports ($results/kcsan.txt)"
+	python3 "$repo/selftests/vm/kcsan-reports.py" "$results/console.log" \
+		>"$results/kcsan.txt" 2>&1
+	sed 's/^/# /' "$results/kcsan.txt"
+fi
 if [ "$done" != 1 ]; then
 	echo "# ---- last guest console lines ($results/console.log)"
 	tail -n 40 "$results/console.log" | sed 's/^/# /'
