@@ -46,7 +46,7 @@ INSTALL_MOD_PATH ?= $(DESTDIR)
 DKMS_SRC = /usr/src/glock-$(VERSION)
 DKMS_FILES = Kbuild Makefile dkms.conf kmod uapi
 
-.PHONY: all modules lib selftests deps check check-cluster check-debug demo bench lint \
+.PHONY: all modules lib selftests deps check check-cluster check-debug check-kcsan demo bench lint \
 	install modules_install dkms-source dkms-install dkms-remove deb \
 	pkg-deps check-install clean
 
@@ -77,6 +77,13 @@ check-cluster: deps
 	selftests/cluster/run.sh
 
 check-debug: deps
+	$(MAKE) all
+	scripts/debug-kernel.sh
+	selftests/vm/run.sh --debug-kernel check
+
+# The same on a KCSAN kernel (data races; KCSAN excludes KASAN: a second tree).
+check-kcsan: export DEBUG_CONFIG = selftests/vm/kcsan.config
+check-kcsan: deps
 	$(MAKE) all
 	scripts/debug-kernel.sh
 	selftests/vm/run.sh --debug-kernel check

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Build (once per source version and config fragment) a lockdep/KASAN/
-# kmemleak/UBSAN kernel from Debian's linux-source-6.1 for `make check-debug`.
+# Build (once per source version and config fragment) a debug kernel from
+# Debian's linux-source-6.1: by default the lockdep/KASAN/kmemleak/UBSAN one of
+# selftests/vm/debug.config for `make check-debug`; DEBUG_CONFIG=<fragment>
+# (e.g. selftests/vm/kcsan.config for `make check-kcsan`) picks another.
 #
 # The tree lands in $CACHE/debug-kernel-<key>/ (key = linux-source package
-# version + sha of selftests/vm/debug.config); a finished tree is reused.
+# version + sha of the fragment); a finished tree is reused.
 # Prints the tree's path on stdout. JOBS (default 2) sets make -j; the build
 # runs under nice -n $NICE (default 19). About 21 min on 2 idle cores.
 set -euo pipefail
@@ -13,10 +15,13 @@ CACHE=${CACHE:-$HOME/.cache/glock}
 JOBS=${JOBS:-2}
 NICE=${NICE:-19}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-frag=$repo/selftests/vm/debug.config
+frag=${DEBUG_CONFIG:-selftests/vm/debug.config}
+case $frag in /*) ;; *) frag=$repo/$frag ;; esac
 tarball=/usr/src/linux-source-6.1.tar.xz
 
 log() { printf 'debug-kernel: %s\n' "$*" >&2; }
+
+[ -r "$frag" ] || { log "no config fragment $frag"; exit 1; }
 
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 sha=$(sha256sum "$frag" | cut -c1-12)
@@ -50,13 +55,24 @@ if [ "$(cat .glock-configured 2>/dev/null)" != "$sha" ]; then
 	vng --kconfig </dev/null >&2
 	scripts/kconfig/merge_config.sh -m .config "$frag" >&2
 	make olddefconfig >&2
-	# merge_config only warns when an option does not stick: insist on the
-	# ones the check is about.
-	for opt in PROVE_LOCKING KASAN DEBUG_KMEMLEAK UBSAN DEBUG_FS MODULE_UNLOAD \
-		   I2C_STUB IPC_NS; do
-		grep -Eq "^CONFIG_$opt=[ym]" .config ||
-			{ log "CONFIG_$opt did not stick in .config"; exit 1; }
-	done
+	# merge_config only warns when an option does not stick: insist on
+	# every one the fragment sets or unsets.
+	bad=0
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=[ym])
+			opt=${line%%=*}
+			grep -Eq "^$opt=[ym]\$" .config ;;
+		CONFIG_*=*)
+			opt=${line%%=*}
+			grep -qxF -- "$line" .config ;;
+		"# CONFIG_"*" is not set")
+			opt=${line#\# }; opt=${opt%% *}
+			! grep -Eq "^$opt=" .config ;;
+		*) continue ;;
+		esac || { log "$line did not stick in .config"; bad=1; }
+	done <"$frag"
+	[ $bad = 0 ] || exit 1
 	echo "$sha" >.glock-configured
 fi
 

@@ -9,11 +9,14 @@
 # "N passed, N failed"; it exits non-zero on any failure, a guest crash, a
 # timeout, or an Oops/BUG/WARNING on the guest console.
 # --debug-kernel boots the lockdep/KASAN/kmemleak kernel of
-# scripts/debug-kernel.sh, with the modules rebuilt against it out of place.
+# scripts/debug-kernel.sh, with the modules rebuilt against it out of place;
+# with DEBUG_CONFIG=<fragment> (e.g. selftests/vm/kcsan.config), the kernel
+# that fragment gives instead.
 # Environment: KVER (Debian kernel to boot), CACHE, VM_TIMEOUT (s, 2700; 10800 for the debug kernel),
 # VM_MEMORY (2G), VM_CPUS (2), GLOCK_TEST_TIMEOUT (s per test program,
 # default selftests/settings),
 # GLOCK_TESTS (glob: run only the test programs whose names match),
+# VM_APPEND (more guest kernel command line, e.g. kcsan.skip_watch=1000),
 # GLOCK_KMOD_DIR (the modules to load; default <repo>/kmod),
 # GLOCK_STRICT=1 (a skipped test fails; make check sets it).
 set -uo pipefail
@@ -43,7 +46,9 @@ command -v vng >/dev/null || die "vng not found: run scripts/deps.sh (make deps)
 
 # Results: under the repo's build/ (gitignored) when writable, else /tmp.
 # One directory per run, so that runs from several shells do not mix.
-tag=$mode$([ $debug = 1 ] && echo -debug)
+# The debug kernel's name is its fragment's: check-debug, check-kcsan.
+dname=$(basename "${DEBUG_CONFIG:-debug.config}" .config)
+tag=$mode$([ $debug = 1 ] && echo "-$dname")
 if mkdir -p "$repo/build/vm" 2>/dev/null && [ -w "$repo/build/vm" ]; then
 	results=$(mktemp -d "$repo/build/vm/$tag.XXXXXX")
 	ln -sfn "$(basename "$results")" "$repo/build/vm/$tag-latest"
@@ -60,10 +65,11 @@ chmod 0777 "$results"
 if [ $debug = 1 ]; then
 	tree=$("$repo/scripts/debug-kernel.sh") || die "debug kernel build failed"
 	# Build the modules against the debug tree in a scratch copy, so the
-	# tree's kmod/*.ko for the Debian kernel stay as they are.
-	scratch=$CACHE/debug-build
+	# tree's kmod/*.ko for the Debian kernel stay as they are; one scratch
+	# copy per debug kernel.
+	scratch=$CACHE/debug-build$([ "$dname" = debug ] || echo "-$dname")
 	mkdir -p "$scratch"
-	exec 8>"$CACHE/debug-build.lock"
+	exec 8>"$scratch.lock"
 	flock 8
 	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
 		--exclude='*.mod.c' --exclude='.*.cmd' --exclude='Module.symvers' \
@@ -115,6 +121,7 @@ for attempt in 1 2 3; do
 		vng --run "$kernel" --disable-kvm --force-9p \
 		-m "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" \
 		--rwdir "$guest_results=$results" -v --exec "$guest_cmd" \
+		${VM_APPEND:+--append "$VM_APPEND"} \
 		</dev/null 2>"$results/console.log" > >(tee "$results/output.log") &
 	vm=$!
 	interrupted=0
@@ -181,6 +188,14 @@ if [ -n "$splats" ]; then
 		say "kernel problems on the console that the guest did not see"
 		failed=$((failed + 1))
 	fi
+fi
+# KCSAN reports come by the dozen and from all over the kernel: each
+# distinct one once, those with a glock frame first, kept in kcsan.txt.
+if grep -aq 'BUG: KCSAN: ' "$results/console.log" 2>/dev/null; then
+	echo "# ---- KCSAN reports ($results/kcsan.txt)"
+	python3 "$repo/selftests/vm/kcsan-reports.py" "$results/console.log" \
+		>"$results/kcsan.txt" 2>&1
+	sed 's/^/# /' "$results/kcsan.txt"
 fi
 if [ "$done" != 1 ]; then
 	echo "# ---- last guest console lines ($results/console.log)"
