@@ -551,7 +551,9 @@ static void glock_grant(struct glock_obj *obj, struct glock_ref *ref,
 			u32 mode, struct pid *pid, u32 *result)
 {
 	lockdep_assert_held(&obj->lock);
-	if (!ref->depth++) {
+	/* debugfs reads depth and nwait under owner->lock: WRITE_ONCE. */
+	WRITE_ONCE(ref->depth, ref->depth + 1);
+	if (ref->depth == 1) {
 		obj->nholders++;
 		obj->mode = mode;
 		obj->acquired++;
@@ -586,7 +588,7 @@ static void glock_wake_waiters(struct glock_obj *obj)
 			break;
 		list_del_init(&w->node);
 		obj->nwaiters--;
-		w->ref->nwait--;
+		WRITE_ONCE(w->ref->nwait, w->ref->nwait - 1);
 		glock_grant(obj, w->ref, w->mode,
 			    w->ref->key.owner->kernel ? NULL : task_tgid(w->task),
 			    &w->result);
@@ -611,7 +613,7 @@ static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
 	struct glock_mark *mark;
 
 	lockdep_assert_held(&obj->lock);
-	ref->depth = all ? 0 : ref->depth - 1;
+	WRITE_ONCE(ref->depth, all ? 0 : ref->depth - 1);
 	trace_glock_release(obj->name, ref->key.owner->id, ref->mode, ref->depth);
 	if (ref->depth)
 		return;
@@ -788,7 +790,7 @@ static int glock_queue(struct glock_owner *owner, struct glock_obj *obj,
 	list_add_tail(&w->node, &obj->waiters);
 	obj->nwaiters++;
 	obj->pins++;
-	w->ref->nwait++;
+	WRITE_ONCE(w->ref->nwait, w->ref->nwait + 1);
 	/* Spin only at the head, behind one holder that has a process. */
 	w->spin_on = NULL;
 	if (obj->nwaiters == 1 && obj->excl && obj->excl->pid &&
@@ -865,7 +867,7 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 	} else {
 		list_del(&w.node);
 		obj->nwaiters--;
-		w.ref->nwait--;
+		WRITE_ONCE(w.ref->nwait, w.ref->nwait - 1);
 		obj->wait_max_ns = max(obj->wait_max_ns,
 				       ktime_get_ns() - w.since_ns);
 		if (ret == -EDEADLK) {
@@ -1241,7 +1243,7 @@ void glock_release_all(struct glock_owner *owner)
 					GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
 		spin_lock(&obj->lock);
 		if (WARN_ON_ONCE(ref->nwait))
-			ref->nwait = 0;
+			WRITE_ONCE(ref->nwait, 0);
 		if (ref->depth)
 			glock_drop(obj, ref, true, &spare);
 		glock_ref_put(ref);
