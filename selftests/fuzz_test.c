@@ -205,6 +205,28 @@ static char *struct_ptr(int kind, bool *readable, bool *writable)
 }
 
 /*
+ * A struct_ptr() of @kind holding @size bytes of @src where they can be
+ * stored: a read-only page is unprotected for the copy, a struct running
+ * off the end of the mapping gets what fits, an unreadable one nothing.
+ */
+static char *place_struct(int kind, const void *src, size_t size,
+			  bool *readable, bool *writable)
+{
+	char *p = struct_ptr(kind, readable, writable);
+
+	if (kind == P_RO) {
+		mprotect(ro, PG, PROT_READ | PROT_WRITE);
+		memcpy(ro, src, size);
+		mprotect(ro, PG, PROT_READ);
+	} else if (kind == P_TAIL) {
+		memcpy(p, src, rw + PG - p);
+	} else if (*readable) {
+		memcpy(p, src, size);
+	}
+	return p;
+}
+
+/*
  * A name: from the pool (valid), random printable (valid, fresh), or with
  * bytes outside 0x21..0x7e. Sets *pi to the pool index or -1, *valid and
  * *fault (the name cannot be read), *len.
@@ -448,16 +470,7 @@ static void fuzz_lock(bool unlock)
 	lk.flags = flags;
 	fill_padding(lk.padding, 7, &padbad);
 
-	p = (struct glock_lock *)struct_ptr(kind, &rd, &wr);
-	if (kind == P_RO) {
-		mprotect(ro, PG, PROT_READ | PROT_WRITE);
-		memcpy(ro, &lk, sizeof(lk));
-		mprotect(ro, PG, PROT_READ);
-	} else if (kind == P_TAIL) {
-		memcpy(p, &lk, rw + PG - (char *)p);
-	} else if (rd) {
-		memcpy(p, &lk, sizeof(lk));
-	}
+	p = (struct glock_lock *)place_struct(kind, &lk, sizeof(lk), &rd, &wr);
 	snprintf(what, sizeof(what), "%s struct@%s name@%#llx len %u pi %d mode %u tmo %lld flags %#x pad %d",
 		 unlock ? "UNLOCK" : "LOCK", pkname[kind],
 		 (unsigned long long)n.ptr, n.len, n.pi, lk.mode,
@@ -590,16 +603,7 @@ static void fuzz_state(void)
 	st.name_len = n.len;
 	st.flags = rn(100) < 8 ? 1U << rn(32) : 0;
 	fill_padding(st.padding, 6, &padbad);
-	p = (struct glock_state *)struct_ptr(kind, &rd, &wr);
-	if (kind == P_RO) {
-		mprotect(ro, PG, PROT_READ | PROT_WRITE);
-		memcpy(ro, &st, sizeof(st));
-		mprotect(ro, PG, PROT_READ);
-	} else if (kind == P_TAIL) {
-		memcpy(p, &st, rw + PG - (char *)p);
-	} else if (rd) {
-		memcpy(p, &st, sizeof(st));
-	}
+	p = (struct glock_state *)place_struct(kind, &st, sizeof(st), &rd, &wr);
 	snprintf(what, sizeof(what), "STATE struct@%s name@%#llx len %u pi %d flags %#x pad %d",
 		 pkname[kind], (unsigned long long)n.ptr, n.len, n.pi, st.flags,
 		 padbad);
