@@ -555,6 +555,32 @@ static void gdlm_lvb_release(struct gdlm_lock *lk)
 	lk->lvb.state = cpu_to_le32(lk->unlock_state);
 }
 
+/*
+ * The DLM mode and flags of a lock step. Only the first step makes a
+ * lock (NL, EXPEDITE so it never waits behind a queued conversion); the
+ * others convert it: to the wanted mode (NOQUEUE for a try), to PW to
+ * write the HELD record, back to NL to keep an abandoned mark. All carry
+ * the LVB.
+ */
+static int gdlm_op_mode(const struct gdlm_lock *lk, enum gdlm_op op,
+			u32 *flags)
+{
+	*flags = DLM_LKF_CONVERT | DLM_LKF_VALBLK;
+	switch (op) {
+	case OP_NL:
+		*flags = DLM_LKF_VALBLK | DLM_LKF_EXPEDITE;
+		return DLM_LOCK_NL;
+	case OP_CVT:
+		if (lk->try)
+			*flags |= DLM_LKF_NOQUEUE;
+		return lk->mode == GLOCK_EXCLUSIVE ? DLM_LOCK_EX : DLM_LOCK_PR;
+	case OP_MARK:
+		return DLM_LOCK_PW;
+	default:	/* OP_KEEP */
+		return DLM_LOCK_NL;
+	}
+}
+
 static void gdlm_work(struct work_struct *work)
 {
 	struct gdlm_lock *lk = container_of(to_delayed_work(work),
@@ -563,6 +589,7 @@ static void gdlm_work(struct work_struct *work)
 	enum gdlm_op op;
 	bool cancel;
 	u32 flags;
+	int mode;
 	int ret = 0;
 
 	spin_lock(&lk->lock);
@@ -607,26 +634,11 @@ static void gdlm_work(struct work_struct *work)
 
 	switch (op) {
 	case OP_NL:
-		ret = dlm_lock(ls, DLM_LOCK_NL, &lk->lksb,
-			       DLM_LKF_VALBLK | DLM_LKF_EXPEDITE, lk->resname,
-			       lk->reslen, 0, gdlm_ast, lk, NULL);
-		break;
 	case OP_CVT:
-		flags = DLM_LKF_CONVERT | DLM_LKF_VALBLK;
-		if (lk->try)
-			flags |= DLM_LKF_NOQUEUE;
-		ret = dlm_lock(ls, lk->mode == GLOCK_EXCLUSIVE ? DLM_LOCK_EX :
-			       DLM_LOCK_PR, &lk->lksb, flags, lk->resname,
-			       lk->reslen, 0, gdlm_ast, lk, NULL);
-		break;
 	case OP_MARK:
-		ret = dlm_lock(ls, DLM_LOCK_PW, &lk->lksb,
-			       DLM_LKF_CONVERT | DLM_LKF_VALBLK, lk->resname,
-			       lk->reslen, 0, gdlm_ast, lk, NULL);
-		break;
 	case OP_KEEP:
-		ret = dlm_lock(ls, DLM_LOCK_NL, &lk->lksb,
-			       DLM_LKF_CONVERT | DLM_LKF_VALBLK, lk->resname,
+		mode = gdlm_op_mode(lk, op, &flags);
+		ret = dlm_lock(ls, mode, &lk->lksb, flags, lk->resname,
 			       lk->reslen, 0, gdlm_ast, lk, NULL);
 		break;
 	case OP_UNLOCK:
