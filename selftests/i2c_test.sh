@@ -39,9 +39,9 @@ bail() {
 	nok "$*"
 	finish
 }
-# wait_for SECONDS CMD...: poll CMD every 0.1 s, bounded.
+# wait_for SECONDS CMD...: poll CMD every 0.1 s, bounded (scaled on a debug kernel).
 wait_for() {
-	local i lim=$(($1 * 10))
+	local i lim=$(($1 * 10 * ${GLOCK_TIME_SCALE:-1}))
 	shift
 	for ((i = 0; i < lim; i++)); do
 		"$@" && return 0

@@ -33,7 +33,7 @@ def test(fn):
     return fn
 
 
-def wait_for(cond, limit=10.0):
+def wait_for(cond, limit=10.0 * SCALE):
     end = time.monotonic() + limit
     while time.monotonic() < end:
         if cond():
