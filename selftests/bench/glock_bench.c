@@ -15,7 +15,8 @@
  * 4. Many live locks (100k, 300k, 1M while the projected time allows):
  *    kernel memory per held lock, the pair's cost with them held, the time
  *    to read /sys/kernel/debug/glock/locks and to release them all.
- * 5. SIGKILL of a holder: how long until the queued waiter runs.
+ * 5. SIGKILL of a holder: how long until the queued waiter runs, for glock
+ *    and for flock and SysV SEM_UNDO, whose holders pay the same exit.
  * 6. Costs the design forces: a request that queues (cycle search) next to
  *    a try, per wait-for edge, and the per-user quota.
  * Each target of issue 12 gets a verdict line where it is measured, and all
@@ -1669,25 +1670,82 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void kill_latency(void)
-{
-	int64_t *lat = calloc(opt_kill_trials, sizeof(*lat));
-	int64_t t0 = now_ns();
-	int n = 0, t, sfd;
-	double med = -1;
+/* What section 5 kills a holder of: glock by name, and two references. */
+enum kill_kind { KILL_GLOCK, KILL_FLOCK, KILL_SYSV, KILL_KINDS };
 
-	printf("\n## 5. SIGKILL of the holder -> the queued waiter running, "
-	       "%d trials\n\n", opt_kill_trials);
-	sfd = open("/dev/glock", O_RDWR | O_CLOEXEC);
-	if (!lat || sfd < 0) {
-		warnx("kill latency: %s", strerror(errno));
-		failed = true;
-		target("SIGKILL -> waiter running, median", -1, true, 1.0, 3,
-		       " ms");
-		free(lat);
-		return;
+static const char *const kill_names[KILL_KINDS] = {
+	"glock exclusive (by name)",
+	"flock LOCK_EX (ref)",
+	"SysV semop SEM_UNDO (ref)",
+};
+
+/*
+ * In a child: take @kind's lock (@name for glock), waiting if @wait, and
+ * return the file that holds it (-1 for SysV); exit 1 on failure.
+ */
+static int kill_take(enum kill_kind kind, const char *name, bool wait)
+{
+	int fd = -1;
+
+	switch (kind) {
+	case KILL_GLOCK:
+		fd = open("/dev/glock", O_RDWR | O_CLOEXEC);
+		lock_or_die(fd, name, wait ? -1 : 0);
+		return fd;
+	case KILL_FLOCK:
+		fd = open(lock_path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 && !flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)))
+			return fd;
+		break;
+	case KILL_SYSV:
+		if (!sysv_lock(NULL))
+			return -1;
+		break;
+	default:
+		break;
 	}
-	for (t = 0; t < opt_kill_trials; t++) {
+	warnx("%s: %s", kill_names[kind], strerror(errno));
+	_exit(1);
+}
+
+/* In a child: release what kill_take() took, and exit 0 if that worked. */
+static void kill_give(enum kill_kind kind, int fd, const char *name)
+{
+	struct glock_lock gl;
+
+	switch (kind) {
+	case KILL_GLOCK:	/* an exit would leave an abandoned mark */
+		memset(&gl, 0, sizeof(gl));
+		gl.name = (uintptr_t)name;
+		gl.name_len = strlen(name);
+		_exit(ioctl(fd, GLOCK_IOC_UNLOCK, &gl) ? 1 : 0);
+	case KILL_SYSV:
+		_exit(sysv_unlock(NULL) ? 1 : 0);
+	default:
+		_exit(0);
+	}
+}
+
+/* Is the waiter queued and asleep? glock can tell the queue; all sleep. */
+static bool kill_waiter_queued(enum kill_kind kind, int sfd,
+			       const char *name, pid_t waiter)
+{
+	if (kind == KILL_GLOCK && state_waiters(sfd, name) != 1)
+		return false;
+	return __atomic_load_n(&shm->ready, __ATOMIC_ACQUIRE) == 2 &&
+	       proc_state(waiter) == 'S';
+}
+
+/*
+ * @trials kills of a holder of @kind with one waiter queued: kill() to the
+ * waiter's lock call returning, sorted into @lat. Returns the trials done.
+ */
+static int kill_trials(enum kill_kind kind, int sfd, int64_t *lat,
+		       int trials)
+{
+	int n = 0, t;
+
+	for (t = 0; t < trials; t++) {
 		char name[64];
 		pid_t holder, waiter;
 		int64_t give_up, t_kill;
@@ -1700,9 +1758,7 @@ static void kill_latency(void)
 		fflush(stdout);
 		holder = fork();
 		if (!holder) {
-			int fd = open("/dev/glock", O_RDWR | O_CLOEXEC);
-
-			lock_or_die(fd, name, 0);
+			kill_take(kind, name, false);
 			__atomic_store_n(&shm->ready, 1, __ATOMIC_RELEASE);
 			for (;;)
 				pause();
@@ -1714,31 +1770,25 @@ static void kill_latency(void)
 			sleep_ns(200000);
 		waiter = fork();
 		if (!waiter) {
-			int fd = open("/dev/glock", O_RDWR | O_CLOEXEC);
-			struct glock_lock gl;
+			__atomic_store_n(&shm->ready, 2, __ATOMIC_RELEASE);
+			int fd = kill_take(kind, name, true);
 
-			lock_or_die(fd, name, -1);
 			__atomic_store_n(&shm->t_wake, now_ns(),
 					 __ATOMIC_RELEASE);
-			memset(&gl, 0, sizeof(gl));
-			gl.name = (uintptr_t)name;
-			gl.name_len = strlen(name);
-			_exit(ioctl(fd, GLOCK_IOC_UNLOCK, &gl) ? 1 : 0);
+			kill_give(kind, fd, name);
 		}
 		if (holder < 0 || waiter < 0) {
 			warnx("fork: %s", strerror(errno));
-			failed = true;
 			if (holder > 0)
 				kill(holder, SIGKILL);
 			break;
 		}
 		/* Queued, and asleep in the kernel. */
 		give_up = now_ns() + 10000000000LL;
-		while (state_waiters(sfd, name) != 1 ||
-		       proc_state(waiter) != 'S') {
+		while (!kill_waiter_queued(kind, sfd, name, waiter)) {
 			if (now_ns() > give_up) {
-				warnx("kill trial %d: the waiter never "
-				      "queued", t);
+				warnx("%s, kill trial %d: the waiter never "
+				      "queued", kill_names[kind], t);
 				ok = false;
 				break;
 			}
@@ -1750,23 +1800,56 @@ static void kill_latency(void)
 		if (!reap(waiter, 10) || !ok)
 			ok = false;
 		reap(holder, 10);
-		if (!ok || !shm->t_wake) {
-			failed = true;
+		if (!ok || !shm->t_wake)
 			break;
-		}
 		lat[n++] = shm->t_wake - t_kill;
 	}
-	close(sfd);
-	if (n) {
-		qsort(lat, n, sizeof(*lat), cmp_i64);
-		med = lat[n / 2] / 1e6;
-		printf("trials %d: median %.3f ms, min %.3f ms, max %.3f ms "
-		       "(kill() to LOCK returning in the waiter)\n", n, med,
-		       lat[0] / 1e6, lat[n - 1] / 1e6);
+	qsort(lat, n, sizeof(*lat), cmp_i64);
+	return n;
+}
+
+static void kill_latency(void)
+{
+	int64_t *lat = calloc(opt_kill_trials, sizeof(*lat));
+	double med[KILL_KINDS] = { -1, -1, -1 };
+	int64_t t0 = now_ns();
+	int k, n, sfd;
+
+	printf("\n## 5. SIGKILL of the holder -> the queued waiter running, "
+	       "%d trials each\n\n", opt_kill_trials);
+	sfd = open("/dev/glock", O_RDWR | O_CLOEXEC);
+	if (!lat || sfd < 0) {
+		warnx("kill latency: %s", strerror(errno));
+		failed = true;
+		target("SIGKILL -> waiter running, median", -1, true, 1.0, 3,
+		       " ms");
+		free(lat);
+		return;
 	}
+	printf("%-32s %10s %10s %10s %8s\n", "mechanism", "median ms",
+	       "min ms", "max ms", "x flock");
+	for (k = 0; k < KILL_KINDS; k++) {
+		n = kill_trials(k, sfd, lat, opt_kill_trials);
+		if (n < opt_kill_trials) {
+			failed = true;
+			printf("%-32s %10s (%d of %d trials)\n", kill_names[k],
+			       "failed", n, opt_kill_trials);
+			continue;
+		}
+		med[k] = lat[n / 2] / 1e6;
+		printf("%-32s %10.3f %10.3f %10.3f", kill_names[k], med[k],
+		       lat[0] / 1e6, lat[n - 1] / 1e6);
+		if (med[KILL_FLOCK] > 0)
+			printf(" %8.2f", med[k] / med[KILL_FLOCK]);
+		printf("\n");
+	}
+	close(sfd);
+	printf("# kill() to the waiter's lock call returning; the references "
+	       "pay the same exit\n# (the holder's memory is torn down "
+	       "before its files are closed and its undo runs)\n");
 	printf("# (%.1f s)\n\n", (now_ns() - t0) / 1e9);
-	target("SIGKILL -> waiter running, median", n == opt_kill_trials ?
-	       med : -1, true, 1.0, 3, " ms");
+	target("SIGKILL -> waiter running, median", med[KILL_GLOCK], true,
+	       1.0, 3, " ms");
 	free(lat);
 }
 
