@@ -23,6 +23,7 @@
 #include <linux/ipc_namespace.h>
 #include <linux/ktime.h>
 #include <linux/rhashtable.h>
+#include <linux/sched/clock.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -83,7 +84,7 @@ static void glock_show_obj(struct seq_file *m, struct glock_obj *obj, u64 now)
 			   obj->name, inum, w->ref->key.owner->id,
 			   glock_kind(w->ref->key.owner), w->pid,
 			   glock_word(word, w->comm), glock_mode_name(w->mode),
-			   now - w->since_ns);
+			   glock_clock_delta(w->since_ns, local_clock()));
 }
 
 /* The "locks" reader: a walker over the table, kept across reads. */

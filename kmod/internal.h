@@ -190,10 +190,19 @@ struct glock_waiter {
 	u32 mode;
 	u32 result;
 	bool granted;
-	u64 since_ns;
+	u64 since_ns;		/* local_clock(): no slow clocksource read */
 	pid_t pid;
 	char comm[GLOCK_COMM_LEN];
 };
+
+/*
+ * Nanoseconds from @since to @now, two local_clock() stamps that may come
+ * from different CPUs: 0 where their skew would make it negative.
+ */
+static inline u64 glock_clock_delta(u64 since, u64 now)
+{
+	return now > since ? now - since : 0;
+}
 
 /*
  * struct glock_owner - an open file of /dev/glock, or a kernel client.

@@ -62,6 +62,7 @@
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
@@ -175,6 +176,11 @@ static const struct rhashtable_params glock_obj_params = {
 	.hashfn = glock_key_hashfn,
 	.obj_hashfn = glock_obj_hashfn,
 	.obj_cmpfn = glock_obj_cmpfn,
+	/*
+	 * Never fewer buckets than this (8 KiB): in a table of 4, every
+	 * CPU's lookups and bucket locks share one cache line.
+	 */
+	.min_size = 1024,
 	.automatic_shrinking = true,
 };
 
@@ -594,8 +600,9 @@ static void glock_wake_waiters(struct glock_obj *obj)
 			    &w->result);
 		/* One clock read for a whole shared batch. */
 		if (!now)
-			now = ktime_get_ns();
-		obj->wait_max_ns = max(obj->wait_max_ns, now - w->since_ns);
+			now = local_clock();
+		obj->wait_max_ns = max(obj->wait_max_ns,
+				       glock_clock_delta(w->since_ns, now));
 		/* Pairs with smp_load_acquire() in glock_wait(). */
 		smp_store_release(&w->granted, true);
 		wake_up_process(w->task);
@@ -712,22 +719,28 @@ static void glock_unwind(struct glock_obj *obj, struct glock_ref *ref,
  * ever; spinning only saves the sleep and the wake-up. The holder is seen
  * through its thread group leader (what the ref records): a heuristic
  * that is exact for single-threaded holders and only ever costs a bounded
- * spin for others.
+ * spin for others. local_clock() bounds it: the clocksource may be slow
+ * to read (an HPET), sched_clock never is.
  */
 static void glock_spin(struct glock_waiter *w, ktime_t *deadline)
 {
 	struct task_struct *holder;
-	u64 end;
+	u64 start = local_clock(), end;
+	s64 left;
 
-	end = ktime_get_ns() + READ_ONCE(glock_spin_us) * NSEC_PER_USEC;
-	if (deadline)
-		end = min_t(u64, end, ktime_to_ns(*deadline));
+	end = start + READ_ONCE(glock_spin_us) * NSEC_PER_USEC;
+	if (deadline) {
+		left = ktime_to_ns(ktime_sub(*deadline, ktime_get()));
+		if (left <= 0)
+			return;
+		end = min_t(u64, end, start + left);
+	}
 	rcu_read_lock();
 	/* Pairs with smp_store_release() in glock_wake_waiters(). */
 	while (!smp_load_acquire(&w->granted)) {
 		holder = pid_task(w->spin_on, PIDTYPE_TGID);
 		if (!holder || !owner_on_cpu(holder) || need_resched() ||
-		    signal_pending(current) || ktime_get_ns() >= end)
+		    signal_pending(current) || local_clock() >= end)
 			break;
 		cpu_relax();
 	}
@@ -783,7 +796,7 @@ static int glock_queue(struct glock_owner *owner, struct glock_obj *obj,
 	w->mode = mode;
 	w->result = 0;
 	w->granted = false;
-	w->since_ns = ktime_get_ns();
+	w->since_ns = local_clock();
 	w->pid = owner->kernel ? 0 : task_tgid_nr(current);
 	strscpy(w->comm, owner->kernel ? owner->comm : current->comm,
 		sizeof(w->comm));
@@ -869,7 +882,8 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 		obj->nwaiters--;
 		WRITE_ONCE(w.ref->nwait, w.ref->nwait - 1);
 		obj->wait_max_ns = max(obj->wait_max_ns,
-				       ktime_get_ns() - w.since_ns);
+				       glock_clock_delta(w.since_ns,
+							 local_clock()));
 		if (ret == -EDEADLK) {
 			this_cpu_inc(glock_stats.deadlocks);
 			trace_glock_deadlock(obj->name, owner->id, mode, 0);
