@@ -6,7 +6,8 @@ usage: kcsan-reports.py CONSOLE_LOG [MODULE_PATTERN]
 
 Prints each distinct data-race report once (with how many times it came),
 the two accesses and their top frames; those whose stacks name a frame of
-MODULE_PATTERN (default: "[glock" i.e. glock.ko and glock_i2c.ko) first.
+MODULE_PATTERN (default: "[glock", i.e. glock.ko, glock_i2c.ko and
+glock_dlm.ko) first. Exits 1 if any report names such a frame, else 0.
 """
 import re
 import sys
@@ -75,7 +76,8 @@ def main():
                     print('      ' + fr)
             for e in r['extra']:
                 print('  ' + e)
+    return 1 if mine else 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
