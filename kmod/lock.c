@@ -204,20 +204,23 @@ static bool __glock_lookup_lock(const struct glock_key *key,
 				struct glock_obj **objp)
 {
 	struct glock_obj *obj;
+	bool dead;
 
 	rcu_read_lock();
 again:
 	obj = rhashtable_lookup(&glock_objs, key, glock_obj_params);
 	if (obj) {
 		spin_lock(&obj->lock);
-		if (!obj->dead && !glock_obj_keycmp(obj, key)) {
+		dead = obj->dead;
+		if (!dead && !glock_obj_keycmp(obj, key)) {
 			rcu_read_unlock();
 			*objp = obj;
 			__release(obj_lock);	/* counted by the caller */
 			return true;
 		}
 		spin_unlock(&obj->lock);
-		if (!obj->dead)
+		/* As seen under the lock: it may be reused by now (KCSAN). */
+		if (!dead)
 			goto again;	/* reused: ours may be elsewhere */
 	}
 	rcu_read_unlock();
