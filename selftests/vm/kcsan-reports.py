@@ -7,7 +7,9 @@ usage: kcsan-reports.py CONSOLE_LOG [MODULE_PATTERN]
 Prints each distinct data-race report once (with how many times it came),
 the two accesses and their top frames; those whose stacks name a frame of
 MODULE_PATTERN (default: "[glock", i.e. glock.ko, glock_i2c.ko and
-glock_dlm.ko) first. Exits 1 if any report names such a frame, else 0.
+glock_dlm.ko) as the top frame of an access first (a race in that code),
+then those with such a frame deeper (the race is in code it calls), then
+the rest. Exits 1 if any race is in the module's code, else 0.
 """
 import re
 import sys
@@ -57,13 +59,24 @@ def main():
     for r in reps:
         key = (r['title'], tuple(tuple(a['frames'][:2]) for a in r['accesses']))
         seen.setdefault(key, []).append(r)
-    mine = [(k, v) for k, v in seen.items()
-            if any(pat in fr for r in v[:1] for a in r['accesses']
-                   for fr in a['frames'])]
-    other = [(k, v) for k, v in seen.items() if (k, v) not in mine]
+    def top_in(r):      # a racing access is in the module's own code
+        return any(a['frames'] and pat in a['frames'][0]
+                   for a in r['accesses'])
+
+    def stack_in(r):    # the module is a caller of the racing code
+        return any(pat in fr for a in r['accesses'] for fr in a['frames'])
+
+    mine = [(k, v) for k, v in seen.items() if top_in(v[0])]
+    through = [(k, v) for k, v in seen.items()
+               if not top_in(v[0]) and stack_in(v[0])]
+    other = [(k, v) for k, v in seen.items()
+             if (k, v) not in mine and (k, v) not in through]
     print(f'{len(reps)} KCSAN reports, {len(seen)} distinct; '
-          f'{len(mine)} distinct name {pat!r} in a stack')
-    for title, group in (('involving ' + pat, mine), ('elsewhere', other)):
+          f'{len(mine)} distinct race in {pat!r} code, {len(through)} '
+          f'more have it deeper in a stack')
+    for title, group in (('in ' + pat + ' code', mine),
+                         ('called from ' + pat, through),
+                         ('elsewhere', other)):
         if not group:
             continue
         print(f'\n=== {title}')
