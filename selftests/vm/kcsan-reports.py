@@ -69,8 +69,7 @@ def main():
     mine = [(k, v) for k, v in seen.items() if top_in(v[0])]
     through = [(k, v) for k, v in seen.items()
                if not top_in(v[0]) and stack_in(v[0])]
-    other = [(k, v) for k, v in seen.items()
-             if (k, v) not in mine and (k, v) not in through]
+    other = [(k, v) for k, v in seen.items() if not stack_in(v[0])]
     print(f'{len(reps)} KCSAN reports, {len(seen)} distinct; '
           f'{len(mine)} distinct race in {pat!r} code, {len(through)} '
           f'more have it deeper in a stack')
