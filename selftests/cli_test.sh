@@ -5,10 +5,10 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tap.sh
+. "$here/tap.sh"
 GLOCK=${GLOCK:-$here/../lib/glock}
 tmp=$(mktemp -d /tmp/cli_test.XXXXXX)
-n=0
-failures=0
 bg=()
 
 cleanup() {
@@ -20,14 +20,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-nok() { n=$((n + 1)); failures=$((failures + 1)); echo "not ok $n $*"; }
-check() {	# check DESCRIPTION CMD...: ok when CMD succeeds
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else nok "$what"; fi
-}
-diag() { sed 's/^/# /' "$@"; }
 
 # Poll CMD (a string) every 0.05 s for up to $2 s (default 10).
 wait_for() {
@@ -527,5 +519,4 @@ else
 fi
 
 check "nothing left held" is_mode "$L" free
-echo "1..$n"
-[ $failures = 0 ]
+finish

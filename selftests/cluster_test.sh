@@ -11,24 +11,13 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tap.sh
+. "$here/tap.sh"
 repo=${GLOCK_REPO:-$(dirname "$here")}
 kmod_dir=${GLOCK_KMOD_DIR:-$repo/kmod}
 H=$here/cluster_helper
 P=/sys/module/glock_dlm/parameters
 
-n=0
-nfail=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-nok() { n=$((n + 1)); nfail=$((nfail + 1)); echo "not ok $n $*"; }
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else nok "$desc"; fi
-}
-finish() {
-	echo "1..$n"
-	exit $((nfail > 0))
-}
 cleanup() {
 	[ -d /sys/module/glock_dlm ] && rmmod glock_dlm 2>/dev/null
 }

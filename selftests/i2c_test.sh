@@ -12,6 +12,8 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tap.sh
+. "$here/tap.sh"
 repo=${GLOCK_REPO:-$(dirname "$here")}
 kmod_dir=${GLOCK_KMOD_DIR:-$repo/kmod}
 helper=$here/i2c_helper
@@ -20,21 +22,6 @@ dbg=/sys/kernel/debug/glock
 param=/sys/module/glock_i2c/parameters/lock_timeout_ms
 addr=0x50
 
-n=0
-nfail=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-nok() { n=$((n + 1)); nfail=$((nfail + 1)); echo "not ok $n $*"; }
-# check DESCRIPTION CMD...: one TAP line from CMD's status.
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else nok "$desc"; fi
-}
-diag() { sed 's/^/# /'; }
-finish() {
-	echo "1..$n"
-	exit $((nfail > 0))
-}
 bail() {
 	nok "$*"
 	finish

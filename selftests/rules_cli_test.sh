@@ -6,12 +6,12 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tap.sh
+. "$here/tap.sh"
 GLOCK=${GLOCK:-$here/../lib/glock}
 PY=$here/../lib/python
 tmp=$(mktemp -d /tmp/rules_cli_test.XXXXXX)
 chmod 0755 "$tmp"
-n=0
-failures=0
 
 cleanup() {
 	"$GLOCK" rules clear >/dev/null 2>&1
@@ -19,13 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-nok() { n=$((n + 1)); failures=$((failures + 1)); echo "not ok $n $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else nok "$what"; fi
-}
 
 g() {
 	timeout -k 5 $(( 30 * ${GLOCK_TIME_SCALE:-1} )) "$GLOCK" "$@" >"$tmp/out" 2>"$tmp/err"
@@ -126,5 +119,4 @@ check "python: load, get, parse errors, clear ($out)" [ "$out" = "py-ok 2" ]
 
 g rules clear
 check "cleared at the end" [ "$rc" = 0 ]
-echo "1..$n"
-[ "$failures" = 0 ]
+finish
