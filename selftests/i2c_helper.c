@@ -144,8 +144,17 @@ static int glock_req(int gfd, unsigned long cmd, int64_t timeout_ns,
 	return ret;
 }
 
-static int glock_get(int gfd)
+/*
+ * Try first, then wait: a failed try is user space finding i2c-N held
+ * (by the driver, the only other user), counted in *busy.
+ */
+static int glock_get(int gfd, long *busy)
 {
+	if (!glock_req(gfd, GLOCK_IOC_LOCK, 0, NULL))
+		return 0;
+	if (errno != EAGAIN)
+		return -1;
+	(*busy)++;
 	return glock_req(gfd, GLOCK_IOC_LOCK, USER_LOCK_NS, NULL);
 }
 
@@ -298,7 +307,7 @@ static int do_hold(const char *bus, unsigned int secs, bool mid)
 /* ---- race ---- */
 
 struct side {
-	long seq, torn, err, lasterr;
+	long seq, torn, err, lasterr, busy;
 };
 
 struct race_stats {
@@ -350,7 +359,7 @@ static void user_side(const char *bus, long count, bool lock,
 	}
 	for (i = 0; i < count && !stop; i++) {
 		window(&st, &off, &len);
-		if (lock && glock_get(gfd) < 0) {
+		if (lock && glock_get(gfd, &s->busy) < 0) {
 			if (stop)
 				break;
 			s->err++;
@@ -529,9 +538,10 @@ static int do_race(struct race_args *a)
 	waitpid(kpid, NULL, 0);
 	waitpid(spid, NULL, 0);
 
-	printf("mode=%s ms=%.0f useq=%ld utorn=%ld uerr=%ld uerrno=%s kseq=%ld ktorn=%ld kerr=%ld kerrno=%s samples=%ld kholder=%ld uwaiter=%ld both=%ld timedout=%d\n",
+	printf("mode=%s ms=%.0f useq=%ld utorn=%ld uerr=%ld uerrno=%s ubusy=%ld kseq=%ld ktorn=%ld kerr=%ld kerrno=%s samples=%ld kholder=%ld uwaiter=%ld both=%ld timedout=%d\n",
 	       a->lock ? "lock" : "nolock", now_ms() - t0,
 	       rs->user.seq, rs->user.torn, rs->user.err, ename(rs->user.lasterr),
+	       rs->user.busy,
 	       rs->kern.seq, rs->kern.torn, rs->kern.err, ename(rs->kern.lasterr),
 	       rs->samples, rs->kholder, rs->uwaiter, rs->both, (int)stop);
 	if (rs->example[0]) {

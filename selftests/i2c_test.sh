@@ -144,8 +144,10 @@ check "the driver's transactions counter grew by at least $kseq" \
 	test $(($(cat "$cdev/transactions") - t0)) -ge "${kseq:-1}"
 check "debugfs showed the kernel owner holding i2c-$bus (kind=kernel) in $(val kholder "$out") of $(val samples "$out") samples" \
 	test "$(val kholder "$out")" -gt 0
-check "debugfs showed user waiters queued on i2c-$bus in $(val uwaiter "$out") samples" \
-	test "$(val uwaiter "$out")" -gt 0
+# Whether a 200 us debugfs sample catches a user waiter is up to the
+# scheduler (0 of 1715 once, on CI); a failed try is not.
+check "user space found i2c-$bus held by the driver and waited in $(val ubusy "$out") of $seqs sequences (debugfs saw a user waiter in $(val uwaiter "$out") samples)" \
+	test "$(val ubusy "$out")" -gt 0
 
 out=$(timeout 600 "$helper" race "$bus" "$attr" "$seqs" nolock "$dbg/locks")
 echo "$out" | grep -v '^# ' | diag
