@@ -53,7 +53,7 @@ static const char *glock_kind(const struct glock_owner *owner)
 
 static void glock_show_obj(struct seq_file *m, struct glock_obj *obj, u64 now)
 {
-	u64 coarse = ktime_get_coarse_ns();
+	u64 jiffies_now = get_jiffies_64();
 	unsigned int inum = obj->ns->ns.inum;
 	char word[GLOCK_COMM_LEN], comm[GLOCK_COMM_LEN];
 	struct glock_waiter *w;
@@ -77,7 +77,7 @@ static void glock_show_obj(struct seq_file *m, struct glock_obj *obj, u64 now)
 			   obj->name, inum, ref->key.owner->id, glock_kind(ref->key.owner),
 			   pid_nr(ref->pid), glock_word(word, comm),
 			   glock_mode_name(ref->mode), ref->depth,
-			   coarse - ref->since_ns);
+			   jiffies64_to_nsecs(jiffies_now - ref->since));
 	}
 	list_for_each_entry(w, &obj->waiters, node)
 		seq_printf(m, "waiter lock=%s ipcns=%u owner=%llu kind=%s pid=%d comm=%s mode=%s waited_ns=%llu\n",

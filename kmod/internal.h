@@ -15,6 +15,9 @@
  *           glock_users_lock (spinlock) per-uid accounting entries
  *   glock_rules_lock (mutex)          the rules tables (RCU for readers)
  *
+ * owner->handles.lock (spinlock, the owner's handle table) nests in no
+ * other lock; an object lock is taken inside it (handle.c).
+ *
  * No path holds two object locks. Only the cycle search nests an object
  * lock inside owner->wait_lock, one object at a time; every other path
  * takes them one after the other. glock_marks_trim() takes glock_marks_lock
@@ -25,6 +28,7 @@
 #define _GLOCK_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -37,7 +41,6 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
-#include <linux/xarray.h>
 #include <uapi/linux/glock.h>
 
 #include "glock_kernel.h"
@@ -134,7 +137,7 @@ struct glock_obj {
 	/* Statistics, for debugfs. */
 	u64 acquired;
 	u64 wait_max_ns;
-	u64 hold_max_ns;	/* coarse clock: tick precision */
+	u64 hold_max_ns;	/* from jiffies: tick precision */
 	u32 timeouts;
 	u32 abandons;
 
@@ -165,7 +168,7 @@ struct glock_ref {
 		struct rcu_head rcu;
 	};
 	struct pid *pid;	/* last acquirer's tgid, kept; NULL for kernel */
-	u64 since_ns;		/* when depth went 0 -> 1, coarse clock */
+	u64 since;		/* jiffies64 when depth went 0 -> 1 */
 	u32 depth;
 	u32 nwait;		/* this owner's requests queued on obj */
 	u16 nhandles;		/* this owner's handles on obj */
@@ -205,6 +208,17 @@ static inline u64 glock_clock_delta(u64 since, u64 now)
 }
 
 /*
+ * struct glock_handles - one owner's handles (handle.c): slot[h] is the
+ * ref of handle h, 0 < h < cap; NULL is free.
+ */
+struct glock_handles {
+	spinlock_t lock;	/* protects all of it */
+	u32 cap;		/* slots in slot[]: 0 or a power of two */
+	u32 free_from;		/* no free slot below; at least 1 */
+	struct glock_ref **slot;
+};
+
+/*
  * struct glock_owner - an open file of /dev/glock, or a kernel client.
  *
  * ns is referenced for the owner's whole life. nrefs is the number of refs
@@ -216,7 +230,7 @@ struct glock_owner {
 	atomic_t nrefs;
 	spinlock_t wait_lock;		/* protects waits */
 	struct list_head waits;		/* glock_waiter.owner_node */
-	struct xarray handles;		/* handle -> glock_ref (handle.c) */
+	struct glock_handles handles;	/* handle -> glock_ref (handle.c) */
 	struct ipc_namespace *ns;	/* fixed at open; key scope */
 	unsigned int ns_inum;
 	u64 id;

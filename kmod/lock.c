@@ -569,7 +569,7 @@ static void glock_grant(struct glock_obj *obj, struct glock_ref *ref,
 		if (mode == GLOCK_EXCLUSIVE)
 			obj->excl = ref;
 		ref->mode = mode;
-		ref->since_ns = ktime_get_coarse_ns();
+		ref->since = get_jiffies_64();
 		/* Kept from the last hold when it is the same process. */
 		if (ref->pid != pid) {
 			put_pid(ref->pid);
@@ -629,7 +629,7 @@ static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
 		return;
 
 	obj->hold_max_ns = max(obj->hold_max_ns,
-			       ktime_get_coarse_ns() - ref->since_ns);
+			       jiffies64_to_nsecs(get_jiffies_64() - ref->since));
 	if (obj->excl == ref)
 		obj->excl = NULL;
 	if (!--obj->nholders)

@@ -57,7 +57,8 @@ struct glock_owner *glock_owner_alloc(bool kernel, const char *label)
 	spin_lock_init(&owner->wait_lock);
 	INIT_LIST_HEAD(&owner->refs);
 	INIT_LIST_HEAD(&owner->waits);
-	xa_init_flags(&owner->handles, XA_FLAGS_ALLOC1);
+	spin_lock_init(&owner->handles.lock);
+	owner->handles.free_from = 1;
 	INIT_LIST_HEAD(&owner->dd_node);
 	owner->id = atomic64_inc_return(&glock_next_owner_id);
 	owner->kernel = kernel;

@@ -277,4 +277,42 @@ TEST_F(h, pins_and_counts)
 	free(buf);
 }
 
+/*
+ * A file's handle space: 1..65535, each new handle the lowest free one,
+ * ENOLCK past it; the table grows and keeps every handle working.
+ */
+TEST_F(h, handle_space)
+{
+	const char *x = gt_name("h-space");
+	int fd2 = gt_open(), i, h, bad = 0;
+
+	ASSERT_LE(0, fd2);
+	for (i = 1; i <= 65535; i++) {
+		h = gt_handle(fd2, x);
+		if (h != i && !bad++)
+			TH_LOG("handle %d where %d was expected (errno %d)",
+			       h, i, errno);
+	}
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(-1, gt_handle(fd2, x));
+	EXPECT_EQ(ENOLCK, errno);
+	/* Freed handles come back lowest first; then full again. */
+	EXPECT_EQ(0, gt_hput(fd2, 40000));
+	EXPECT_EQ(0, gt_hput(fd2, 17));
+	EXPECT_EQ(0, gt_hput(fd2, 1));
+	EXPECT_EQ(1, gt_handle(fd2, x));
+	EXPECT_EQ(17, gt_handle(fd2, x));
+	EXPECT_EQ(40000, gt_handle(fd2, x));
+	EXPECT_EQ(-1, gt_handle(fd2, x));
+	EXPECT_EQ(ENOLCK, errno);
+	/* Handles from the first table and the last both reach the lock. */
+	EXPECT_EQ(0, gt_hlock(fd2, 1, GLOCK_EXCLUSIVE, true));
+	EXPECT_EQ(0, gt_hlock(fd2, 65535, GLOCK_EXCLUSIVE, true));
+	EXPECT_EQ(1, gt_hunlock(fd2, 1));
+	EXPECT_EQ(0, gt_hunlock(fd2, 65535));
+	EXPECT_EQ(-1, gt_hunlock(fd2, 65536));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd2);
+}
+
 TEST_HARNESS_MAIN
