@@ -111,14 +111,10 @@ wait "$p1"
 wait
 secs=$(( $(date +%s) - t0 ))
 
-passed=0
-failed=0
-done=0
-if [ -f "$results/counts" ]; then
-	passed=$(sed -n 's/^passed=//p' "$results/counts")
-	failed=$(sed -n 's/^failed=//p' "$results/counts")
-	done=$(sed -n 's/^done=//p' "$results/counts")
-fi
+passed=0 failed=0 done=0
+# Only "name=digits" lines of the guest's counts become assignments.
+[ -f "$results/counts" ] &&
+	eval "$(grep -E '^(passed|failed|done)=[0-9]+$' "$results/counts")"
 for f in "$results"/n?.failed; do
 	[ -f "$f" ] || continue
 	say "$(cat "$f")"

@@ -143,14 +143,10 @@ done
 secs=$(( $(date +%s) - t0 ))
 [ $debug = 1 ] && exec 8>&-
 
-passed=0
-failed=0
-done=0
-if [ -f "$results/counts" ]; then
-	passed=$(sed -n 's/^passed=//p' "$results/counts")
-	failed=$(sed -n 's/^failed=//p' "$results/counts")
-	done=$(sed -n 's/^done=//p' "$results/counts")
-fi
+passed=0 failed=0 done=0
+# Only "name=digits" lines of the guest's counts become assignments.
+[ -f "$results/counts" ] &&
+	eval "$(grep -E '^(passed|failed|done)=[0-9]+$' "$results/counts")"
 
 # The console survives a panic, the guest's own dmesg check does not.
 splat_re='WARNING:|BUG:|Oops|lockdep|possible circular|KASAN|UBSAN|general protection|Call Trace|Kernel panic|unreferenced object'
