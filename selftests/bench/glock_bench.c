@@ -1092,9 +1092,11 @@ static int write_param(const char *name, long v);
 
 /*
  * glock once more with spin_us=0, so the run shows what the head waiter's
- * spinning buys: ops/s, or -1 if the parameter cannot be set.
+ * spinning buys: ops/s, or -1 if the parameter cannot be set; Jain and
+ * bypass in *@fair, *@byp and *@maxb.
  */
-static double contended_nospin(const char **names, double *fair)
+static double contended_nospin(const char **names, double *fair,
+			       double *byp, unsigned long *maxb)
 {
 	long saved = read_param("spin_us");
 	unsigned long counts[MAX_PROCS], sum = 0;
@@ -1110,6 +1112,7 @@ static double contended_nospin(const char **names, double *fair)
 	for (j = 0; j < opt_procs; j++)
 		sum += counts[j];
 	*fair = jain(counts, opt_procs);
+	*byp = bypass(maxb);
 	return sum / secs;
 }
 
@@ -1123,7 +1126,8 @@ static void contended(void)
 	unsigned long counts[MAX_PROCS];
 	double ops[ARRAY_SIZE(ms)], fair[ARRAY_SIZE(ms)], mbyp[ARRAY_SIZE(ms)];
 	unsigned long maxb[ARRAY_SIZE(ms)];
-	double nospin, nospin_fair = 0;
+	double nospin, nospin_fair = 0, nospin_byp = -1;
+	unsigned long nospin_maxb = 0;
 	size_t i;
 	int j;
 
@@ -1155,7 +1159,8 @@ static void contended(void)
 			printf(" %lu", counts[j]);
 		printf("\n");
 	}
-	nospin = contended_nospin(names, &nospin_fair);
+	nospin = contended_nospin(names, &nospin_fair, &nospin_byp,
+				  &nospin_maxb);
 	printf("\n# bypass: requests that arrived later but got the lock "
 	       "first (0 = strict FIFO), mean and max\n");
 	printf("%-32s %12s %8s %9s %8s %8s\n", "mechanism", "ops/s", "Jain",
@@ -1176,7 +1181,7 @@ static void contended(void)
 		printf("%-32s %12.0f %8.3f", "glock ex, spin_us=0 (sleeps)",
 		       nospin, nospin_fair);
 		print_ratio(nospin, ops[0], 9);
-		printf("\n");
+		printf(" %8.2f %8lu\n", nospin_byp, nospin_maxb);
 	} else {
 		printf("# glock with spin_us=0: not measured (parameter)\n");
 	}
