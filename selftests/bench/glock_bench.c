@@ -1120,7 +1120,7 @@ static void contended(void)
 {
 	static const struct mech *const ms[] = {
 		&m_glock_ex, &m_flock, &m_ofd, &m_sysv, &m_psem, &m_mutex,
-		&m_fifo, &m_ring,
+		&m_fifo, &m_ring, &m_handle,	/* the targets read 0, 3, 6 */
 	};
 	const char *names[MAX_PROCS];
 	unsigned long counts[MAX_PROCS];
