@@ -12,11 +12,12 @@
  *
  * The table is a flat array indexed by handle, not an xarray: a lookup is
  * a bounds check and a load (an xarray's RCU walk was a quarter of the
- * pair's own cost). It grows by doubling to 65536 slots (512 KiB); a new
- * handle takes the lowest free slot, found from free_from, which only a
- * PUT_HANDLE moves down, so the scans of a file's life are amortised O(1).
+ * pair's own cost). It grows by doubling to 65536 slots (512 KiB), with a
+ * bitmap of the used ones in the same allocation: a new handle is the
+ * lowest free slot, found by a bitmap search of at most 1024 words.
  */
 
+#include <linux/bitmap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -72,7 +73,34 @@ static void glock_handle_clear(struct glock_handles *hs, u32 h)
 {
 	lockdep_assert_held(&hs->lock);
 	hs->slot[h] = NULL;
-	hs->free_from = min(hs->free_from, h);
+	__clear_bit(h, hs->used);
+}
+
+/* The used-slot bitmap that follows a table of @cap slots. */
+static unsigned long *glock_handle_bitmap(struct glock_ref **slot, u32 cap)
+{
+	return (unsigned long *)(slot + cap);
+}
+
+/*
+ * Move to the zeroed table @slot of @cap slots (and bitmap); the old one,
+ * to be freed, is left in *@slot. handles.lock held.
+ */
+static void glock_handle_grow(struct glock_handles *hs,
+			      struct glock_ref ***slot, u32 cap)
+{
+	unsigned long *used = glock_handle_bitmap(*slot, cap);
+
+	lockdep_assert_held(&hs->lock);
+	if (hs->cap) {
+		memcpy(*slot, hs->slot, hs->cap * sizeof(**slot));
+		bitmap_copy(used, hs->used, hs->cap);
+	} else {
+		__set_bit(0, used);	/* 0 is never a handle */
+	}
+	swap(*slot, hs->slot);
+	hs->used = used;
+	hs->cap = cap;
 }
 
 /*
@@ -86,30 +114,24 @@ static int glock_handle_alloc(struct glock_handles *hs, struct glock_ref *ref)
 
 	for (;;) {
 		spin_lock(&hs->lock);
-		if (spare && hs->cap < cap) {
-			/* Grow: nobody else did meanwhile. */
-			if (hs->cap)
-				memcpy(spare, hs->slot,
-				       hs->cap * sizeof(*spare));
-			swap(spare, hs->slot);
-			hs->cap = cap;
+		if (spare && hs->cap < cap)	/* nobody grew it meanwhile */
+			glock_handle_grow(hs, &spare, cap);
+		h = hs->cap ? find_first_zero_bit(hs->used, hs->cap) : 0;
+		if (h && h < hs->cap) {
+			__set_bit(h, hs->used);
+			hs->slot[h] = ref;
+			spin_unlock(&hs->lock);
+			kvfree(spare);
+			return h;
 		}
-		for (h = hs->free_from; h < hs->cap; h++) {
-			if (!hs->slot[h]) {
-				hs->slot[h] = ref;
-				hs->free_from = h + 1;
-				spin_unlock(&hs->lock);
-				kvfree(spare);
-				return h;
-			}
-		}
-		hs->free_from = max(hs->free_from, hs->cap);
 		cap = hs->cap ? hs->cap * 2 : GLOCK_HANDLE_SLOTS_MIN;
 		spin_unlock(&hs->lock);
 		kvfree(spare);	/* the old table, or one not needed */
 		if (cap > GLOCK_HANDLE_MAX + 1)
 			return -ENOLCK;
-		spare = kvcalloc(cap, sizeof(*spare), GFP_KERNEL_ACCOUNT);
+		spare = kvzalloc(cap * sizeof(*spare) +
+				 BITS_TO_LONGS(cap) * sizeof(long),
+				 GFP_KERNEL_ACCOUNT);
 		if (!spare)
 			return -ENOMEM;
 	}

@@ -209,13 +209,14 @@ static inline u64 glock_clock_delta(u64 since, u64 now)
 
 /*
  * struct glock_handles - one owner's handles (handle.c): slot[h] is the
- * ref of handle h, 0 < h < cap; NULL is free.
+ * ref of handle h, 0 < h < cap; NULL is free. used, a bitmap of the slots
+ * in use (0 always), lives in slot's allocation.
  */
 struct glock_handles {
 	spinlock_t lock;	/* protects all of it */
 	u32 cap;		/* slots in slot[]: 0 or a power of two */
-	u32 free_from;		/* no free slot below; at least 1 */
 	struct glock_ref **slot;
+	unsigned long *used;
 };
 
 /*

@@ -58,7 +58,6 @@ struct glock_owner *glock_owner_alloc(bool kernel, const char *label)
 	INIT_LIST_HEAD(&owner->refs);
 	INIT_LIST_HEAD(&owner->waits);
 	spin_lock_init(&owner->handles.lock);
-	owner->handles.free_from = 1;
 	INIT_LIST_HEAD(&owner->dd_node);
 	owner->id = atomic64_inc_return(&glock_next_owner_id);
 	owner->kernel = kernel;
