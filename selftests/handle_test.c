@@ -315,4 +315,79 @@ TEST_F(h, handle_space)
 	close(fd2);
 }
 
+/*
+ * Threads sharing one file take, use and put handles at once, so the
+ * table grows under lookups and other takers: no handle is ever given to
+ * two threads, and every one reaches the lock. A new file each epoch
+ * grows a table from nothing again.
+ */
+#define HT_THREADS	4
+#define HT_EPOCHS	5
+#define HT_ROUNDS	20
+#define HT_KEEP		100	/* handles a thread holds at once */
+
+static int ht_user[65536];	/* thread + 1 holding each handle, or 0 */
+
+struct ht_arg {
+	int fd, id, errors;
+	const char *name;
+};
+
+static void *ht_thread(void *p)
+{
+	struct ht_arg *a = p;
+	int hs[HT_KEEP], r, i;
+
+	for (r = 0; r < HT_ROUNDS; r++) {
+		for (i = 0; i < HT_KEEP; i++) {
+			hs[i] = gt_handle(a->fd, a->name);
+			if (hs[i] < 1 || hs[i] > 65535 ||
+			    __atomic_exchange_n(&ht_user[hs[i]], a->id + 1,
+						__ATOMIC_SEQ_CST)) {
+				a->errors++;
+				hs[i] = 0;
+			}
+		}
+		for (i = 0; i < HT_KEEP; i++)
+			if (hs[i] && (gt_hlock(a->fd, hs[i], GLOCK_SHARED, true) ||
+				      gt_hunlock(a->fd, hs[i]) < 0))
+				a->errors++;
+		for (i = 0; i < HT_KEEP; i++) {
+			if (!hs[i])
+				continue;
+			__atomic_store_n(&ht_user[hs[i]], 0, __ATOMIC_SEQ_CST);
+			if (gt_hput(a->fd, hs[i]))
+				a->errors++;
+		}
+	}
+	return NULL;
+}
+
+TEST_F(h, threads_share_a_handle_table)
+{
+	const char *x = gt_name("h-threads");
+	struct ht_arg a[HT_THREADS];
+	pthread_t t[HT_THREADS];
+	int e, i, errors = 0;
+
+	for (e = 0; e < HT_EPOCHS; e++) {
+		int fd = gt_open();
+
+		ASSERT_LE(0, fd);
+		for (i = 0; i < HT_THREADS; i++) {
+			a[i] = (struct ht_arg){ .fd = fd, .id = i, .name = x };
+			ASSERT_EQ(0, pthread_create(&t[i], NULL, ht_thread,
+						    &a[i]));
+		}
+		for (i = 0; i < HT_THREADS; i++) {
+			ASSERT_EQ(0, pthread_join(t[i], NULL));
+			errors += a[i].errors;
+		}
+		/* All put: the next handle is 1 again. */
+		EXPECT_EQ(1, gt_handle(fd, x));
+		close(fd);
+	}
+	EXPECT_EQ(0, errors);
+}
+
 TEST_HARNESS_MAIN
