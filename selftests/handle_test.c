@@ -319,7 +319,9 @@ TEST_F(h, handle_space)
  * Threads sharing one file take, use and put handles at once, so the
  * table grows under lookups and other takers: no handle is ever given to
  * two threads, and every one reaches the lock. A new file each epoch
- * grows a table from nothing again.
+ * grows a table from nothing again. Each thread has its own name: the
+ * threads are one owner, and a PUT_HANDLE while that owner holds the lock
+ * through any handle is EBUSY.
  */
 #define HT_THREADS	4
 #define HT_EPOCHS	5
@@ -330,7 +332,7 @@ static int ht_user[65536];	/* thread + 1 holding each handle, or 0 */
 
 struct ht_arg {
 	int fd, id, errors;
-	const char *name;
+	char name[GLOCK_NAME_MAX + 1];
 };
 
 static void *ht_thread(void *p)
@@ -365,7 +367,6 @@ static void *ht_thread(void *p)
 
 TEST_F(h, threads_share_a_handle_table)
 {
-	const char *x = gt_name("h-threads");
 	struct ht_arg a[HT_THREADS];
 	pthread_t t[HT_THREADS];
 	int e, i, errors = 0;
@@ -375,7 +376,9 @@ TEST_F(h, threads_share_a_handle_table)
 
 		ASSERT_LE(0, fd);
 		for (i = 0; i < HT_THREADS; i++) {
-			a[i] = (struct ht_arg){ .fd = fd, .id = i, .name = x };
+			a[i] = (struct ht_arg){ .fd = fd, .id = i };
+			snprintf(a[i].name, sizeof(a[i].name), "%s-%d",
+				 gt_name("h-threads"), i);
 			ASSERT_EQ(0, pthread_create(&t[i], NULL, ht_thread,
 						    &a[i]));
 		}
@@ -384,7 +387,7 @@ TEST_F(h, threads_share_a_handle_table)
 			errors += a[i].errors;
 		}
 		/* All put: the next handle is 1 again. */
-		EXPECT_EQ(1, gt_handle(fd, x));
+		EXPECT_EQ(1, gt_handle(fd, a[0].name));
 		close(fd);
 	}
 	EXPECT_EQ(0, errors);
