@@ -63,7 +63,7 @@ static void glock_show_obj(struct seq_file *m, struct glock_obj *obj, u64 now)
 		   obj->name, inum, glock_mode_name(obj->mode),
 		   obj->nholders, obj->nwaiters, obj->abandoned, obj->acquired,
 		   obj->contended, obj->timeouts, obj->abandons,
-		   obj->wait_max_ns, obj->hold_max_ns);
+		   obj->wait_max_ns, jiffies64_to_nsecs(obj->hold_max));
 	if (obj->abandoned)
 		seq_printf(m, " dead_pid=%d abandoned_ns=%llu", obj->mark->pid,
 			   now - obj->mark->when_ns);

@@ -137,7 +137,7 @@ struct glock_obj {
 	/* Statistics, for debugfs. */
 	u64 acquired;
 	u64 wait_max_ns;
-	u64 hold_max_ns;	/* from jiffies: tick precision */
+	u64 hold_max;		/* jiffies: shown in ns by debugfs */
 	u32 timeouts;
 	u32 abandons;
 

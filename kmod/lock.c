@@ -628,8 +628,7 @@ static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
 	if (ref->depth)
 		return;
 
-	obj->hold_max_ns = max(obj->hold_max_ns,
-			       jiffies64_to_nsecs(get_jiffies_64() - ref->since));
+	obj->hold_max = max(obj->hold_max, get_jiffies_64() - ref->since);
 	if (obj->excl == ref)
 		obj->excl = NULL;
 	if (!--obj->nholders)
