@@ -20,7 +20,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
 # Poll CMD (a string) every 0.05 s for up to $2 s (default 10).
 wait_for() {
 	local i limit=$(( ${2:-10} * 20 * ${GLOCK_TIME_SCALE:-1} ))

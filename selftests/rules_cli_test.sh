@@ -19,7 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
 g() {
 	timeout -k 5 $(( 30 * ${GLOCK_TIME_SCALE:-1} )) "$GLOCK" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
