@@ -64,6 +64,7 @@
 #include <linux/rhashtable.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
 
@@ -716,8 +717,10 @@ static void glock_unwind(struct glock_obj *obj, struct glock_ref *ref,
 /*
  * FIFO hand-off without a sleep, as a mutex's optimistic spinning: the
  * head of the queue watches for its grant while the holder's process is
- * on a CPU, for at most spin_us, until the scheduler wants this CPU, a
- * signal comes or @deadline passes. The grant is made by the releaser as
+ * on a CPU, for at most spin_us, until the scheduler wants this CPU or
+ * another task is runnable on it (the rule of KVM's halt polling: a spin
+ * must not keep a runnable task, maybe one about to queue, off the CPU),
+ * a signal comes or @deadline passes. The grant is made by the releaser as
  * ever; spinning only saves the sleep and the wake-up. The holder is seen
  * through its thread group leader (what the ref records): a heuristic
  * that is exact for single-threaded holders and only ever costs a bounded
@@ -742,7 +745,8 @@ static void glock_spin(struct glock_waiter *w, ktime_t *deadline)
 	while (!smp_load_acquire(&w->granted)) {
 		holder = pid_task(w->spin_on, PIDTYPE_TGID);
 		if (!holder || !owner_on_cpu(holder) || need_resched() ||
-		    signal_pending(current) || local_clock() >= end)
+		    !single_task_running() || signal_pending(current) ||
+		    local_clock() >= end)
 			break;
 		cpu_relax();
 	}
