@@ -416,6 +416,40 @@ static int recursive_attach(struct handle *h, const char *name)
 	return 0;
 }
 
+/* HLOCK of handle 0, which never exists: dispatch, the table's lock, EINVAL. */
+static int hinval_ioctl(struct handle *h)
+{
+	unsigned long arg = (unsigned long)GLOCK_EXCLUSIVE << GLOCK_H_MODE_SHIFT;
+
+	if (ioctl(h->fd, GLOCK_IOC_HLOCK, arg) == 0 || errno != EINVAL) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+/* HUNLOCK of a handle not held: the lookup and both locks, no release. */
+static int heperm_ioctl(struct handle *h)
+{
+	if (ioctl(h->fd, GLOCK_IOC_HUNLOCK, h->hid) == 0 || errno != EPERM) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+/* Held once through the handle: the pair goes depth 1 -> 2 -> 1. */
+static int hrecursive_attach(struct handle *h, const char *name)
+{
+	if (handle_attach(h, name))
+		return -1;
+	if (handle_lock(h)) {
+		close(h->fd);
+		return -1;
+	}
+	return 0;
+}
+
 /* What a kernel clock read costs here (vDSO, or a syscall without TSC). */
 static int clock_call(struct handle *h)
 {
@@ -621,6 +655,15 @@ static const struct mech m_ownhandle = {
 static const struct mech m_recursive = {
 	"glock recursive (depth 1<->2)",
 	recursive_attach, glock_do_lock, glock_do_unlock, fd_detach };
+static const struct mech m_hinval = {
+	"2 HLOCK, EINVAL (no handle 0)",
+	handle_attach, hinval_ioctl, hinval_ioctl, fd_detach };
+static const struct mech m_heperm = {
+	"2 HUNLOCK, EPERM (not held)",
+	handle_attach, heperm_ioctl, heperm_ioctl, fd_detach };
+static const struct mech m_hrecursive = {
+	"handle recursive (depth 1<->2)",
+	hrecursive_attach, handle_lock, handle_unlock, fd_detach };
 
 static const struct mech m_fifo = {
 	"FIFO futex queue lock (ref)",
@@ -639,7 +682,7 @@ static const struct mech *const table1[] = {
 
 static const struct mech *const ladder[] = {
 	&m_noop, &m_einval, &m_eperm, &m_recursive, &m_ownhandle, &m_pinned,
-	&m_glock_ex, &m_handle, &m_clock,
+	&m_glock_ex, &m_hinval, &m_heperm, &m_hrecursive, &m_handle, &m_clock,
 };
 
 /* ---- setup and teardown of the shared objects ---- */
