@@ -363,14 +363,20 @@ static int ownhandle_attach(struct handle *h, const char *name)
 
 /* ---- the cost ladder: glock calls that stop at a known point ---- */
 
-/* LOCK with nonzero padding: dispatch + 64-byte copy in, then EINVAL. */
-static int einval_ioctl(struct handle *h)
+/* 0 if a ladder call failed with @err as it should; else -1 (EPROTO). */
+static int failed_with(int ret, int err)
 {
-	if (ioctl(h->fd, GLOCK_IOC_LOCK, &h->gl) == 0 || errno != EINVAL) {
+	if (ret == 0 || errno != err) {
 		errno = EPROTO;
 		return -1;
 	}
 	return 0;
+}
+
+/* LOCK with nonzero padding: dispatch + 64-byte copy in, then EINVAL. */
+static int einval_ioctl(struct handle *h)
+{
+	return failed_with(ioctl(h->fd, GLOCK_IOC_LOCK, &h->gl), EINVAL);
 }
 
 static int einval_attach(struct handle *h, const char *name)
@@ -387,11 +393,7 @@ static int einval_attach(struct handle *h, const char *name)
  */
 static int eperm_ioctl(struct handle *h)
 {
-	if (ioctl(h->fd, GLOCK_IOC_UNLOCK, &h->ul) == 0 || errno != EPERM) {
-		errno = EPROTO;
-		return -1;
-	}
-	return 0;
+	return failed_with(ioctl(h->fd, GLOCK_IOC_UNLOCK, &h->ul), EPERM);
 }
 
 /* Names of their own, so the ladder's rows never block each other. */
@@ -416,26 +418,18 @@ static int recursive_attach(struct handle *h, const char *name)
 	return 0;
 }
 
-/* HLOCK of handle 0, which never exists: dispatch, the table's lock, EINVAL. */
+/* HLOCK of handle 0, never one: dispatch, the table's lock, EINVAL. */
 static int hinval_ioctl(struct handle *h)
 {
 	unsigned long arg = (unsigned long)GLOCK_EXCLUSIVE << GLOCK_H_MODE_SHIFT;
 
-	if (ioctl(h->fd, GLOCK_IOC_HLOCK, arg) == 0 || errno != EINVAL) {
-		errno = EPROTO;
-		return -1;
-	}
-	return 0;
+	return failed_with(ioctl(h->fd, GLOCK_IOC_HLOCK, arg), EINVAL);
 }
 
 /* HUNLOCK of a handle not held: the lookup and both locks, no release. */
 static int heperm_ioctl(struct handle *h)
 {
-	if (ioctl(h->fd, GLOCK_IOC_HUNLOCK, h->hid) == 0 || errno != EPERM) {
-		errno = EPROTO;
-		return -1;
-	}
-	return 0;
+	return failed_with(ioctl(h->fd, GLOCK_IOC_HUNLOCK, h->hid), EPERM);
 }
 
 /* Held once through the handle: the pair goes depth 1 -> 2 -> 1. */
