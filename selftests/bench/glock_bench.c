@@ -299,19 +299,25 @@ static int get_handle(int fd, const char *name, unsigned long *hid)
 }
 
 /* Names of their own, so that a handle never pins another row's object. */
-static char hdl_name[64], pin_name[64], own_name[64];
+static char hdl_name[64], hrec_name[64], pin_name[64], own_name[64];
 
-static int handle_attach(struct handle *h, const char *name)
+/* A file with a handle on @name, for exclusive HLOCKs. */
+static int handle_attach_to(struct handle *h, const char *name)
 {
-	(void)name;
-	if (glock_attach_ex(h, hdl_name))
+	if (glock_attach_ex(h, name))
 		return -1;
-	if (get_handle(h->fd, hdl_name, &h->hid)) {
+	if (get_handle(h->fd, name, &h->hid)) {
 		close(h->fd);
 		return -1;
 	}
 	h->harg = h->hid | (unsigned long)GLOCK_EXCLUSIVE << GLOCK_H_MODE_SHIFT;
 	return 0;
+}
+
+static int handle_attach(struct handle *h, const char *name)
+{
+	(void)name;
+	return handle_attach_to(h, hdl_name);
 }
 
 static int handle_lock(struct handle *h)
@@ -435,7 +441,8 @@ static int heperm_ioctl(struct handle *h)
 /* Held once through the handle: the pair goes depth 1 -> 2 -> 1. */
 static int hrecursive_attach(struct handle *h, const char *name)
 {
-	if (handle_attach(h, name))
+	(void)name;
+	if (handle_attach_to(h, hrec_name))
 		return -1;
 	if (handle_lock(h)) {
 		close(h->fd);
@@ -715,6 +722,8 @@ static int setup(void)
 	snprintf(none_name, sizeof(none_name), "glock-bench.none.%d",
 		 getpid());
 	snprintf(hdl_name, sizeof(hdl_name), "glock-bench.hdl.%d", getpid());
+	snprintf(hrec_name, sizeof(hrec_name), "glock-bench.hrec.%d",
+		 getpid());
 	snprintf(pin_name, sizeof(pin_name), "glock-bench.pin.%d", getpid());
 	snprintf(own_name, sizeof(own_name), "glock-bench.own.%d", getpid());
 
