@@ -3,7 +3,7 @@
  * glock handles: GET_HANDLE once, then HLOCK/HUNLOCK by number. The same
  * lock as by name: FIFO, recursion, modes, abandon, deadlock, EINTR, the
  * per-owner limit; handles are per file, pin their object, and go with the
- * file.
+ * file; a lookup racing with PUT_HANDLE and reuse finds one lock or none.
  */
 #include <pthread.h>
 
@@ -391,6 +391,90 @@ TEST_F(h, threads_share_a_handle_table)
 		close(fd);
 	}
 	EXPECT_EQ(0, errors);
+}
+
+/*
+ * HLOCK and HUNLOCK find a handle without the table's lock, so they race
+ * with PUT_HANDLE and with the slot being given again. One thread puts
+ * handle 1 and gets it back for the other of two names, over and over;
+ * another locks and unlocks handle 1 (EINVAL while the slot is empty). A
+ * lock it got must be exactly one of the two (a second file sees which),
+ * the handle cannot move while it is held, and HUNLOCK must reach the same
+ * lock. On the debug kernel this also runs under KASAN.
+ */
+#define HR_SWAPS	20000
+
+struct hr_ctx {
+	int fd;
+	char names[2][GLOCK_NAME_MAX + 1];
+	int done, errors;
+};
+
+static void *hr_churn(void *p)
+{
+	struct hr_ctx *c = p;
+
+	for (int i = 0; i < HR_SWAPS; i++) {
+		if (gt_hput(c->fd, 1)) {
+			if (errno != EBUSY)
+				c->errors++;
+			continue;		/* held right now */
+		}
+		if (gt_handle(c->fd, c->names[i % 2]) != 1)
+			c->errors++;
+	}
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+TEST_F(h, lookup_races_put_and_reuse)
+{
+	struct hr_ctx c = { .fd = self->fd };
+	long got[2] = { 0, 0 }, empty = 0, errors = 0;
+	int fd2 = gt_open();
+	pthread_t t;
+
+	ASSERT_LE(0, fd2);
+	for (int i = 0; i < 2; i++)
+		snprintf(c.names[i], sizeof(c.names[i]), "%s-%d",
+			 gt_name("h-race"), i);
+	ASSERT_EQ(1, gt_handle(self->fd, c.names[1]));
+	ASSERT_EQ(0, pthread_create(&t, NULL, hr_churn, &c));
+	while (!__atomic_load_n(&c.done, __ATOMIC_ACQUIRE)) {
+		int busy[2];
+
+		if (gt_hlock(self->fd, 1, GLOCK_EXCLUSIVE, true) < 0) {
+			if (errno == EINVAL)
+				empty++;
+			else
+				errors++;
+			continue;
+		}
+		for (int i = 0; i < 2; i++) {
+			busy[i] = gt_trylock(fd2, c.names[i], GLOCK_EXCLUSIVE);
+			if (busy[i] == 0)
+				gt_unlock(fd2, c.names[i]);
+		}
+		if (busy[0] == busy[1])		/* none or both held */
+			errors++;
+		else
+			got[busy[1] != 0]++;
+		if (gt_hunlock(self->fd, 1) != 0)
+			errors++;
+	}
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	TH_LOG("%ld + %ld locks through the moving handle, %ld while it was gone",
+	       got[0], got[1], empty);
+	EXPECT_EQ(0, c.errors);
+	EXPECT_EQ(0, errors);
+	EXPECT_LT(0, got[0]);
+	EXPECT_LT(0, got[1]);
+	/* Nothing is left held by either file. */
+	for (int i = 0; i < 2; i++) {
+		EXPECT_EQ(0, gt_trylock(fd2, c.names[i], GLOCK_EXCLUSIVE));
+		EXPECT_EQ(0, gt_unlock(fd2, c.names[i]));
+	}
+	close(fd2);
 }
 
 TEST_HARNESS_MAIN
