@@ -411,17 +411,25 @@ static int eperm_attach(struct handle *h, const char *name)
 	return glock_attach_ex(h, none_name);
 }
 
-/* Held once already: the pair goes depth 1 -> 2 -> 1 (no grant work). */
+/*
+ * Take an attached row's lock once with @lock, so that its pairs go depth
+ * 1 -> 2 -> 1 (no grant work); on failure the row's file is closed.
+ */
+static int hold_once(struct handle *h, int (*lock)(struct handle *h))
+{
+	if (lock(h)) {
+		close(h->fd);
+		return -1;
+	}
+	return 0;
+}
+
 static int recursive_attach(struct handle *h, const char *name)
 {
 	(void)name;
 	if (glock_attach_ex(h, rec_name))
 		return -1;
-	if (glock_do_lock(h)) {
-		close(h->fd);
-		return -1;
-	}
-	return 0;
+	return hold_once(h, glock_do_lock);
 }
 
 /* HLOCK of handle 0, never one: dispatch, the table's lock, EINVAL. */
@@ -438,17 +446,13 @@ static int heperm_ioctl(struct handle *h)
 	return failed_with(ioctl(h->fd, GLOCK_IOC_HUNLOCK, h->hid), EPERM);
 }
 
-/* Held once through the handle: the pair goes depth 1 -> 2 -> 1. */
+/* Held once through the handle. */
 static int hrecursive_attach(struct handle *h, const char *name)
 {
 	(void)name;
 	if (handle_attach_to(h, hrec_name))
 		return -1;
-	if (handle_lock(h)) {
-		close(h->fd);
-		return -1;
-	}
-	return 0;
+	return hold_once(h, handle_lock);
 }
 
 /* What a kernel clock read costs here (vDSO, or a syscall without TSC). */
