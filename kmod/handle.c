@@ -5,10 +5,14 @@
  * no name and hashes nothing. A handle holds its owner's ref on the lock
  * (lock.c), which keeps the object in the table.
  *
- * Locking: owner->handles.lock protects the owner's slot table. A
- * handle's ref is looked up under it, and its object locked before it is
- * dropped: PUT_HANDLE takes the same two locks in the same order, so a ref
- * cannot go away between lookup and use. Order: handles.lock, obj->lock.
+ * Locking: owner->handles.lock serialises changes to the owner's slot
+ * table; PUT_HANDLE clears a slot holding it and the ref's object lock
+ * (order: handles.lock, obj->lock). HLOCK and HUNLOCK take no table lock:
+ * in an RCU read section (preemption off, but under PREEMPT_RT) they read
+ * the slot, lock the ref's object and check that the slot still holds
+ * that ref, which no PUT_HANDLE can then change. RCU keeps what they read
+ * valid: a grown table frees the old one after a grace period, and a ref
+ * that has had a handle is freed after one (lock.c).
  *
  * The table is a flat array indexed by handle, not an xarray: a lookup is
  * a bounds check and a load (an xarray's RCU walk was a quarter of the
@@ -34,35 +38,84 @@ static_assert(sizeof(struct glock_handle) == 64);
 /* The table doubles up to exactly the handle space. */
 static_assert(!((GLOCK_HANDLE_MAX + 1) & GLOCK_HANDLE_MAX));
 
+/* The slot table; handles.lock held. */
+static struct glock_ref **glock_handle_table(struct glock_handles *hs)
+{
+	return rcu_dereference_protected(hs->slot, lockdep_is_held(&hs->lock));
+}
+
 /* The ref of handle @h, or NULL; handles.lock held. */
 static struct glock_ref *glock_handle_ref(struct glock_handles *hs,
 					  unsigned long h)
 {
-	lockdep_assert_held(&hs->lock);
-	return h < hs->cap ? hs->slot[h] : NULL;	/* slot 0 stays NULL */
+	return h < hs->cap ? glock_handle_table(hs)[h] : NULL; /* 0: NULL */
+}
+
+/*
+ * The read side of a lockless lookup. With preemption off a section is an
+ * RCU reader (the flavours are one since v4.20) and costs no call, where
+ * Debian's preemptible rcu_read_lock() costs two, as dear as the table's
+ * lock. Under PREEMPT_RT the object lock sleeps: there it is RCU proper.
+ */
+static inline void glock_handle_read_lock(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		rcu_read_lock();
+	else
+		rcu_read_lock_sched();
+}
+
+static inline void glock_handle_read_unlock(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		rcu_read_unlock();
+	else
+		rcu_read_unlock_sched();
+}
+
+/* The same without the lock, in a read section: NULL, or a ref it keeps. */
+static struct glock_ref *glock_handle_peek(struct glock_handles *hs,
+					   unsigned long h)
+{
+	/* Pairs with smp_store_release() in glock_handle_grow(). */
+	u32 cap = smp_load_acquire(&hs->cap);
+	struct glock_ref **slot;
+
+	if (h >= cap)
+		return NULL;
+	slot = rcu_dereference_check(hs->slot, rcu_read_lock_sched_held());
+	return READ_ONCE(slot[h]);
 }
 
 /*
  * The ref of handle @h, with its object locked: true with it in *@refp,
- * false if @h is not one. Through glock_handle_lock(), for sparse.
+ * false if @h is not one. Through glock_handle_lock(), for sparse. Inline:
+ * in the guest each call on the pair's path costs what a lock does.
  */
-static bool __glock_handle_lock(struct glock_owner *owner, unsigned long h,
-				struct glock_ref **refp)
+static __always_inline bool __glock_handle_lock(struct glock_owner *owner,
+						unsigned long h,
+						struct glock_ref **refp)
 {
 	struct glock_handles *hs = &owner->handles;
+	struct glock_obj *obj;
 	struct glock_ref *ref;
 
-	spin_lock(&hs->lock);
-	ref = glock_handle_ref(hs, h);
-	*refp = ref;
-	if (!ref) {
-		spin_unlock(&hs->lock);
-		return false;
+	glock_handle_read_lock();
+	while ((ref = glock_handle_peek(hs, h))) {
+		obj = ref->key.obj;	/* fixed for the ref's life */
+		spin_lock(&obj->lock);
+		/* Not put meanwhile (maybe to be reused)? */
+		if (glock_handle_peek(hs, h) == ref) {
+			glock_handle_read_unlock();
+			*refp = ref;
+			__release(obj_lock);	/* counted by the caller */
+			return true;
+		}
+		spin_unlock(&obj->lock);
 	}
-	spin_lock(&ref->key.obj->lock);
-	spin_unlock(&hs->lock);
-	__release(obj_lock);	/* counted by the caller */
-	return true;
+	glock_handle_read_unlock();
+	*refp = NULL;
+	return false;
 }
 
 #define glock_handle_lock(owner, h, refp)				\
@@ -71,8 +124,7 @@ static bool __glock_handle_lock(struct glock_owner *owner, unsigned long h,
 /* Free slot @h; handles.lock held. */
 static void glock_handle_clear(struct glock_handles *hs, u32 h)
 {
-	lockdep_assert_held(&hs->lock);
-	hs->slot[h] = NULL;
+	WRITE_ONCE(glock_handle_table(hs)[h], NULL);
 	__clear_bit(h, hs->used);
 }
 
@@ -84,23 +136,37 @@ static unsigned long *glock_handle_bitmap(struct glock_ref **slot, u32 cap)
 
 /*
  * Move to the zeroed table @slot of @cap slots (and bitmap); the old one,
- * to be freed, is left in *@slot. handles.lock held.
+ * to be freed after an RCU grace period, is left in *@slot. handles.lock
+ * held.
  */
 static void glock_handle_grow(struct glock_handles *hs,
 			      struct glock_ref ***slot, u32 cap)
 {
+	struct glock_ref **old = glock_handle_table(hs);
 	unsigned long *used = glock_handle_bitmap(*slot, cap);
 
-	lockdep_assert_held(&hs->lock);
 	if (hs->cap) {
-		memcpy(*slot, hs->slot, hs->cap * sizeof(**slot));
+		memcpy(*slot, old, hs->cap * sizeof(**slot));
 		bitmap_copy(used, hs->used, hs->cap);
 	} else {
 		__set_bit(0, used);	/* 0 is never a handle */
 	}
-	swap(*slot, hs->slot);
+	rcu_assign_pointer(hs->slot, *slot);
+	/* A lockless reader that sees the new cap sees the new table. */
+	smp_store_release(&hs->cap, cap);
 	hs->used = used;
-	hs->cap = cap;
+	*slot = old;
+}
+
+/*
+ * Free @table; @was_read: it was the owner's, and lockless lookups may be
+ * reading it. At most 12 per owner (16 to 65536 slots).
+ */
+static void glock_handle_free_table(struct glock_ref **table, bool was_read)
+{
+	if (was_read)
+		synchronize_rcu();
+	kvfree(table);
 }
 
 /*
@@ -110,23 +176,29 @@ static void glock_handle_grow(struct glock_handles *hs,
 static int glock_handle_alloc(struct glock_handles *hs, struct glock_ref *ref)
 {
 	struct glock_ref **spare = NULL;
+	bool grown = false;
 	u32 h, cap = 0;
 
 	for (;;) {
 		spin_lock(&hs->lock);
-		if (spare && hs->cap < cap)	/* nobody grew it meanwhile */
+		if (spare && hs->cap < cap) {	/* nobody grew it meanwhile */
+			grown = hs->cap;	/* an old table to free */
 			glock_handle_grow(hs, &spare, cap);
+		}
 		h = hs->cap ? find_first_zero_bit(hs->used, hs->cap) : 0;
 		if (h && h < hs->cap) {
 			__set_bit(h, hs->used);
-			hs->slot[h] = ref;
+			/* Pairs with READ_ONCE() in glock_handle_peek(). */
+			smp_store_release(&glock_handle_table(hs)[h], ref);
 			spin_unlock(&hs->lock);
-			kvfree(spare);
+			glock_handle_free_table(spare, grown);
 			return h;
 		}
 		cap = hs->cap ? hs->cap * 2 : GLOCK_HANDLE_SLOTS_MIN;
 		spin_unlock(&hs->lock);
-		kvfree(spare);	/* the old table, or one not needed */
+		/* The old table, or one not needed. */
+		glock_handle_free_table(spare, grown);
+		grown = false;
 		if (cap > GLOCK_HANDLE_MAX + 1)
 			return -ENOLCK;
 		spare = kvzalloc(cap * sizeof(*spare) +
@@ -269,10 +341,12 @@ long glock_ioctl_hunlock(struct glock_owner *owner, unsigned long arg)
 void glock_handles_release(struct glock_owner *owner)
 {
 	struct glock_handles *hs = &owner->handles;
+	/* No request of the owner is in progress, so no lookup either. */
+	struct glock_ref **slot = rcu_dereference_protected(hs->slot, true);
 	u32 h;
 
 	for (h = 1; h < hs->cap; h++)
-		if (hs->slot[h])
-			glock_ref_unhandle(hs->slot[h], true);
-	kvfree(hs->slot);
+		if (slot[h])
+			glock_ref_unhandle(slot[h], true);
+	kvfree(slot);
 }

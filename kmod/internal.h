@@ -15,8 +15,8 @@
  *           glock_users_lock (spinlock) per-uid accounting entries
  *   glock_rules_lock (mutex)          the rules tables (RCU for readers)
  *
- * owner->handles.lock (spinlock, the owner's handle table) nests in no
- * other lock; an object lock is taken inside it (handle.c).
+ * owner->handles.lock (spinlock, changes to the owner's handle table)
+ * nests in no other lock; an object lock is taken inside it (handle.c).
  *
  * No path holds two object locks. Only the cycle search nests an object
  * lock inside owner->wait_lock, one object at a time; every other path
@@ -173,6 +173,7 @@ struct glock_ref {
 	u32 nwait;		/* this owner's requests queued on obj */
 	u16 nhandles;		/* this owner's handles on obj */
 	u8 mode;		/* held mode, valid while depth > 0 */
+	bool handled;		/* has had a handle: freed after RCU */
 };
 
 /*
@@ -210,12 +211,13 @@ static inline u64 glock_clock_delta(u64 since, u64 now)
 /*
  * struct glock_handles - one owner's handles (handle.c): slot[h] is the
  * ref of handle h, 0 < h < cap; NULL is free. used, a bitmap of the slots
- * in use (0 always), lives in slot's allocation.
+ * in use (0 always), lives in slot's allocation. HLOCK and HUNLOCK read
+ * cap, slot and slot[h] under RCU alone.
  */
 struct glock_handles {
-	spinlock_t lock;	/* protects all of it */
+	spinlock_t lock;	/* serialises changes */
 	u32 cap;		/* slots in slot[]: 0 or a power of two */
-	struct glock_ref **slot;
+	struct glock_ref * __rcu *slot;
 	unsigned long *used;
 };
 

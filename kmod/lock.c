@@ -23,7 +23,8 @@
  *   object has few refs; an object that gets more (many shared holders)
  *   hashes all its refs by (object, owner) in glock_refs from then on, so
  *   no lookup walks a list users make long. A hashed ref is freed after
- *   an RCU grace period, for those RCU walks.
+ *   an RCU grace period, for those RCU walks, and so is a ref that has
+ *   had a handle, for the lockless handle lookup (handle.c).
  * - owner->lock nests inside obj->lock; it guards only the owner's list of
  *   refs, so debugfs and owner teardown can walk it. owner->nrefs is an
  *   atomic charged before a ref is made, so threads of one owner never
@@ -530,14 +531,14 @@ static void glock_ref_put(struct glock_ref *ref)
 	spin_unlock(&owner->lock);
 	glock_owner_uncharge(owner);
 	put_pid(ref->pid);
-	if (obj->refs_hashed) {
-		/* A hash walk may still pass through it. */
+	if (obj->refs_hashed)
 		rhashtable_remove_fast(&glock_refs, &ref->hnode,
 				       glock_ref_params);
+	/* A hash walk or a handle lookup (handle.c) may still pass by it. */
+	if (obj->refs_hashed || ref->handled)
 		call_rcu(&ref->rcu, glock_ref_free_rcu);
-	} else {
+	else
 		kmem_cache_free(glock_ref_cache, ref);
-	}
 }
 
 /* Would @mode be compatible with the current holders, for @ref's owner? */
@@ -557,8 +558,9 @@ static bool glock_compatible(const struct glock_obj *obj,
  * (NULL for a kernel owner). Delivers a pending abandoned mark into
  * @result, once.
  */
-static void glock_grant(struct glock_obj *obj, struct glock_ref *ref,
-			u32 mode, struct pid *pid, u32 *result)
+static __always_inline void glock_grant(struct glock_obj *obj,
+					struct glock_ref *ref, u32 mode,
+					struct pid *pid, u32 *result)
 {
 	lockdep_assert_held(&obj->lock);
 	/* debugfs reads depth and nwait under owner->lock: WRITE_ONCE. */
@@ -614,15 +616,46 @@ static void glock_wake_waiters(struct glock_obj *obj)
 }
 
 /*
- * Drop one level (or all) of @ref's hold; on the last hand the lock on.
- * With @spare (its owner is ending), an exclusive hold is marked abandoned,
- * in the object's mark or, on its first abandonment, in *@spare.
+ * Mark @obj abandoned by @ref's ending owner, in the object's mark or, on
+ * its first abandonment, in *@spare.
  */
-static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
-		       bool all, struct glock_mark **spare)
+static void glock_mark_abandoned(struct glock_obj *obj,
+				 struct glock_ref *ref,
+				 struct glock_mark **spare)
 {
 	struct glock_mark *mark;
 
+	lockdep_assert_held(&obj->lock);
+	if (!obj->mark) {
+		obj->mark = *spare;
+		*spare = NULL;
+		INIT_LIST_HEAD(&obj->mark->lru);
+		obj->mark->on_lru = false;
+		obj->mark->obj = obj;
+		obj->mark->user = NULL;
+	}
+	mark = obj->mark;
+	/* Charged to the uid whose owner died. */
+	glock_user_put(mark->user);
+	mark->user = glock_user_hold(ref->key.owner->user ?:
+				     &glock_kernel_user);
+	mark->pid = pid_nr(ref->pid);
+	mark->when_ns = ktime_get_ns();
+	obj->abandoned = true;
+	glock_count(&obj->abandons);
+	this_cpu_inc(glock_stats.abandons);
+	trace_glock_abandon(obj->name, ref->key.owner->id, ref->mode, 0);
+}
+
+/*
+ * Drop one level (or all) of @ref's hold; on the last hand the lock on.
+ * With @spare (its owner is ending), an exclusive hold is marked abandoned.
+ * Inline, as glock_try() is: the uncontended pair is then one call deep.
+ */
+static __always_inline void glock_drop(struct glock_obj *obj,
+				       struct glock_ref *ref, bool all,
+				       struct glock_mark **spare)
+{
 	lockdep_assert_held(&obj->lock);
 	WRITE_ONCE(ref->depth, all ? 0 : ref->depth - 1);
 	trace_glock_release(obj->name, ref->key.owner->id, ref->mode, ref->depth);
@@ -634,28 +667,10 @@ static void glock_drop(struct glock_obj *obj, struct glock_ref *ref,
 		obj->excl = NULL;
 	if (!--obj->nholders)
 		obj->mode = 0;
-	if (spare && ref->mode == GLOCK_EXCLUSIVE) {
-		if (!obj->mark) {
-			obj->mark = *spare;
-			*spare = NULL;
-			INIT_LIST_HEAD(&obj->mark->lru);
-			obj->mark->on_lru = false;
-			obj->mark->obj = obj;
-			obj->mark->user = NULL;
-		}
-		mark = obj->mark;
-		/* Charged to the uid whose owner died. */
-		glock_user_put(mark->user);
-		mark->user = glock_user_hold(ref->key.owner->user ?:
-					     &glock_kernel_user);
-		mark->pid = pid_nr(ref->pid);
-		mark->when_ns = ktime_get_ns();
-		obj->abandoned = true;
-		glock_count(&obj->abandons);
-		this_cpu_inc(glock_stats.abandons);
-		trace_glock_abandon(obj->name, ref->key.owner->id, ref->mode, 0);
-	}
-	glock_wake_waiters(obj);
+	if (spare && ref->mode == GLOCK_EXCLUSIVE)
+		glock_mark_abandoned(obj, ref, spare);
+	if (!list_empty(&obj->waiters))
+		glock_wake_waiters(obj);
 }
 
 /* Outcome of looking at the table without sleeping. */
@@ -667,11 +682,15 @@ enum glock_try {
 /*
  * Grant at once if the rules allow it: recursion, or a compatible lock with
  * nobody queued. @obj is locked; @ref is @owner's ref on it if the caller
- * knows it (a handle's), else NULL. Returns GLOCK_TRY_* or -errno.
+ * knows it (a handle's), else NULL. Returns GLOCK_TRY_* or -errno. Inline
+ * with glock_grant(): in the guest a call on the uncontended path costs as
+ * much as a spinlock (make bench, section 1b).
  */
-static int glock_try(struct glock_owner *owner, struct glock_obj *obj,
-		     struct glock_ref *ref, u32 mode, struct glock_ref **spare,
-		     u32 *result, u32 *depth)
+static __always_inline int glock_try(struct glock_owner *owner,
+				     struct glock_obj *obj,
+				     struct glock_ref *ref, u32 mode,
+				     struct glock_ref **spare, u32 *result,
+				     u32 *depth)
 {
 	int err;
 
@@ -1064,8 +1083,10 @@ int glock_ref_for_handle(struct glock_owner *owner, const char *name,
 		return ret;
 	}
 	ref = glock_ref_get(obj, owner, &spare, &ret);
-	if (ref)
+	if (ref) {
 		ref->nhandles++;
+		ref->handled = true;
+	}
 	glock_obj_put(obj);
 	glock_obj_unlock(obj);
 	if (spare)
