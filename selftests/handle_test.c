@@ -395,13 +395,13 @@ TEST_F(h, threads_share_a_handle_table)
 
 /*
  * HLOCK and HUNLOCK race with PUT_HANDLE and with the slot being given
- * again, however the lookup is guarded (a lock-free one was tried and left
- * out, README). One thread puts handle 1 and gets it back for the other of
- * two names, over and over; another locks and unlocks handle 1 (EINVAL
- * while the slot is empty). A lock it got must be exactly one of the two
- * (a second file sees which), the handle cannot move while it is held, and
- * HUNLOCK must reach the same lock. On the debug kernel this also runs
- * under KASAN.
+ * again: the lookup takes no table lock, locks the object of the ref it
+ * read and must see the slot still hold that ref. One thread puts handle
+ * 1 and gets it back for the other of two names, over and over; another
+ * locks and unlocks handle 1 (EINVAL while the slot is empty). A lock it
+ * got must be exactly one of the two (a second file sees which), the
+ * handle cannot move while it is held, and HUNLOCK must reach the same
+ * lock. On the debug kernel this also runs under KASAN.
  */
 #define HR_SWAPS	20000
 

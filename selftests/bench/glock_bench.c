@@ -432,7 +432,7 @@ static int recursive_attach(struct handle *h, const char *name)
 	return hold_once(h, glock_do_lock);
 }
 
-/* HLOCK of handle 0, never one: dispatch, the table's lock, EINVAL. */
+/* HLOCK of handle 0, never one: dispatch, argument checks, EINVAL. */
 static int hinval_ioctl(struct handle *h)
 {
 	unsigned long arg = (unsigned long)GLOCK_EXCLUSIVE << GLOCK_H_MODE_SHIFT;
