@@ -46,7 +46,7 @@ INSTALL_MOD_PATH ?= $(DESTDIR)
 DKMS_SRC = /usr/src/glock-$(VERSION)
 DKMS_FILES = Kbuild Makefile dkms.conf kmod uapi
 
-.PHONY: all modules lib selftests deps check check-cluster check-debug check-kcsan demo bench lint \
+.PHONY: all modules lib selftests deps check check-cluster check-debug check-kcsan demo bench profile lint \
 	install modules_install dkms-source dkms-install dkms-remove deb \
 	pkg-deps check-install clean
 
@@ -95,6 +95,11 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	selftests/vm/run.sh bench
+
+profile: deps
+	bash scripts/deps.sh perf
+	$(MAKE) all
+	selftests/vm/run.sh profile
 
 lint: deps
 	scripts/lint.sh

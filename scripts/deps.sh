@@ -3,7 +3,7 @@
 # Install what glock's build and VM tests need; fast when all is present.
 # Needs only bash and apt: a minimal Debian 12 has no make yet.
 #
-# usage: deps.sh [packages] [vng] [kselftest] [cluster]
+# usage: deps.sh [packages] [vng] [kselftest] [cluster] [perf]
 #                                     (default: the first three)
 #   packages   Debian packages, from the system's configured apt sources
 #              only, plus the kernels (image + headers) that KVERS/KVER name
@@ -13,6 +13,7 @@
 #              linux-source-6.1 tarball into $CACHE/linux-source-6.1/
 #   cluster    corosync and dlm-controld from the system's sources, for
 #              make check-cluster only (make check never needs them)
+#   perf       linux-perf from the system's sources, for make profile only
 #
 # KVERS/KVER: releases (6.1.0-57-amd64) or aliases (6.1, 6.12, 6.12-rt: see
 # scripts/kernels.sh). An alias with no installed release gets the newest
@@ -36,6 +37,8 @@ PKGS=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 # make check-cluster only: the cluster stack the guests run (dlm.ko is in
 # the kernel image package).
 CLUSTER_PKGS=(corosync dlm-controld)
+# make profile only: perf, run in the guest from the host's root.
+PERF_PKGS=(linux-perf)
 VNG_VERSION=1.35-1
 SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 SRC_MEMBERS=(tools/testing/selftests/kselftest_harness.h
@@ -54,8 +57,8 @@ steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(packages vng kselftest)
 for s in "${steps[@]}"; do
 	case $s in
-	packages|vng|kselftest|cluster) ;;
-	*) die "unknown step '$s' (usage: deps.sh [packages] [vng] [kselftest] [cluster])" ;;
+	packages|vng|kselftest|cluster|perf) ;;
+	*) die "unknown step '$s' (usage: deps.sh [packages] [vng] [kselftest] [cluster] [perf])" ;;
 	esac
 done
 
@@ -184,15 +187,17 @@ step_packages() {
 	done
 }
 
-# --- corosync and dlm_controld, for make check-cluster -------------------------
-step_cluster() {
-	local p missing=()
-	for p in "${CLUSTER_PKGS[@]}"; do
+# --- packages only one make target needs -------------------------------------
+# install_for WHAT PKG...: install the PKGs that are missing, for WHAT.
+install_for() {
+	local what=$1 p missing=()
+	shift
+	for p in "$@"; do
 		installed "$p" || missing+=("$p")
 	done
 	[ ${#missing[@]} -gt 0 ] || return 0
 	need_sources
-	log "installing the cluster stack: ${missing[*]}"
+	log "installing $what: ${missing[*]}"
 	apt_q install --no-install-recommends "${missing[@]}" ||
 		{ apt_q update && apt_q install --no-install-recommends "${missing[@]}"; } ||
 		die "apt-get install failed for: ${missing[*]}"
@@ -200,6 +205,12 @@ step_cluster() {
 		installed "$p" || die "$p is still not installed after apt-get install"
 	done
 }
+
+# corosync and dlm_controld, for make check-cluster.
+step_cluster() { install_for "the cluster stack" "${CLUSTER_PKGS[@]}"; }
+
+# perf, for make profile.
+step_perf() { install_for "perf" "${PERF_PKGS[@]}"; }
 
 # --- virtme-ng from trixie ---------------------------------------------------
 step_vng() {

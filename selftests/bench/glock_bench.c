@@ -26,6 +26,7 @@
  *
  * usage: glock_bench [-r RUNS] [-t SECONDS] [-p PROCS] [-d DIR] [-s]
  *                    [-S 123456] [-N N[,N...]] [-B SECONDS] [-k TRIALS]
+ *        glock_bench -P WORKLOAD [-t SECONDS] [-p PROCS]
  *   -r  uncontended runs per mechanism (default 31, ~10 ms each)
  *   -t  seconds per timed run in sections 2 and 3 (default 2)
  *   -p  processes in section 2 (default 4)
@@ -35,6 +36,9 @@
  *   -N  lock counts for section 4 (default 100000,300000,1000000)
  *   -B  section 4 skips a count whose projected time exceeds this (100 s)
  *   -k  SIGKILL trials in section 5 (default 41)
+ *   -P  run one workload for -t seconds, for a profiler to watch
+ *       (selftests/bench/profile.sh): noop, name, handle (pairs in one
+ *       process, as section 1) or contended (section 2's glock by name)
  * Section 4 needs root (it raises module parameters and restores them);
  * section 6's quota rows need root to open a file as uid 65534.
  * Exit status: 0 done, 1 a mechanism failed or exclusion was violated
@@ -85,6 +89,7 @@ static int opt_procs = 4;
 static const char *opt_dir;
 static bool opt_strict;
 static const char *opt_sections = "123456";
+static const char *opt_workload;
 
 static char lock_path[256];
 static int sysv_id = -1;
@@ -2171,11 +2176,71 @@ out:
 	printf("# (%.1f s)\n", (now_ns() - t0) / 1e9);
 }
 
+/*
+ * -P: one workload for opt_secs and nothing else, so that a profile of the
+ * whole guest shows where its time goes. Returns the exit status.
+ */
+static int workload(const char *w)
+{
+	static const struct mech *const pairs[] = {
+		&m_noop, &m_glock_ex, &m_handle,
+	};
+	static const char *const pair_names[] = { "noop", "name", "handle" };
+	const char *names[MAX_PROCS];
+	unsigned long counts[MAX_PROCS], sum = 0;
+	struct handle h;
+	int64_t end;
+	double secs, ns = 0;
+	long rounds = 0;
+	size_t i;
+	int j;
+
+	if (!strcmp(w, "contended")) {
+		for (j = 0; j < opt_procs; j++)
+			names[j] = glock_name;
+		secs = run_timed(&m_glock_ex, opt_procs, names, true, false,
+				 counts);
+		if (secs <= 0)
+			return 1;
+		for (j = 0; j < opt_procs; j++)
+			sum += counts[j];
+		printf("contended: %d processes, %.0f ops/s\n", opt_procs,
+		       sum / secs);
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(pairs); i++)
+		if (!strcmp(w, pair_names[i]))
+			break;
+	if (i == ARRAY_SIZE(pairs)) {
+		warnx("-P %s: no such workload", w);
+		return 2;
+	}
+	if (pairs[i]->attach(&h, glock_name)) {
+		warnx("%s: attach: %s", pairs[i]->name, strerror(errno));
+		return 1;
+	}
+	end = now_ns() + (int64_t)(opt_secs * 1e9);
+	do {
+		double r = time_pairs(pairs[i], &h, 10000);
+
+		if (r < 0) {
+			pairs[i]->detach(&h);
+			return 1;
+		}
+		ns += r;
+		rounds++;
+	} while (now_ns() < end);
+	pairs[i]->detach(&h);
+	printf("%s: %.1f ns per pair (%s)\n", w, ns / rounds, pairs[i]->name);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: glock_bench [-r RUNS] [-t SECONDS] [-p PROCS] [-d DIR] [-s] [-S 123456]\n"
-		"                   [-N N[,N...]] [-B SECONDS] [-k TRIALS]\n");
+		"                   [-N N[,N...]] [-B SECONDS] [-k TRIALS]\n"
+		"       glock_bench -P noop|name|handle|contended [-t SECONDS] [-p PROCS]\n");
 	exit(2);
 }
 
@@ -2209,7 +2274,7 @@ int main(int argc, char **argv)
 	bool missed = false;
 	int c, i;
 
-	while ((c = getopt(argc, argv, "r:t:p:d:sS:N:B:k:h")) != -1) {
+	while ((c = getopt(argc, argv, "r:t:p:d:sS:N:B:k:P:h")) != -1) {
 		switch (c) {
 		case 'r':
 			opt_runs = atoi(optarg);
@@ -2238,6 +2303,9 @@ int main(int argc, char **argv)
 		case 'k':
 			opt_kill_trials = atoi(optarg);
 			break;
+		case 'P':
+			opt_workload = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -2254,6 +2322,11 @@ int main(int argc, char **argv)
 	if (setup()) {
 		teardown();
 		return 2;
+	}
+	if (opt_workload) {
+		c = workload(opt_workload);
+		teardown();
+		return c;
 	}
 
 	if (section('1'))

@@ -3,7 +3,7 @@
 # Inside the test guest: load glock.ko, run the suite (or the demo or the
 # benchmarks), unload, check the kernel log; counts go to RESULTS/counts.
 #
-# usage: guest.sh check|demo|bench RESULTS_DIR
+# usage: guest.sh check|demo|bench|profile RESULTS_DIR
 # GLOCK_KMOD_DIR: where glock.ko (and glock_i2c.ko) are; default <repo>/kmod.
 # GLOCK_TEST_TIMEOUT: seconds per test program (default: selftests/settings).
 # GLOCK_TIME_SCALE: how much slower this kernel runs than a plain one (a
@@ -14,8 +14,8 @@
 # Exported to the tests: GLOCK_REPO, GLOCK_KMOD_DIR, GLOCK_RESULTS.
 set -uo pipefail
 
-mode=${1:?usage: guest.sh check|demo|bench RESULTS_DIR}
-results=${2:?usage: guest.sh check|demo|bench RESULTS_DIR}
+mode=${1:?usage: guest.sh check|demo|bench|profile RESULTS_DIR}
+results=${2:?usage: guest.sh check|demo|bench|profile RESULTS_DIR}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 export GLOCK_REPO=$repo
 export GLOCK_KMOD_DIR=${GLOCK_KMOD_DIR:-$repo/kmod}
@@ -232,6 +232,10 @@ demo)
 	;;
 bench)
 	load_glock && run_optional bench "$repo/selftests/bench/run.sh"
+	check_dmesg
+	;;
+profile)
+	load_glock && run_optional profile "$repo/selftests/bench/profile.sh"
 	check_dmesg
 	;;
 *)

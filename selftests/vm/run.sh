@@ -3,7 +3,7 @@
 # Host side of the VM tests: boot a kernel in QEMU/TCG with virtme-ng, run
 # selftests/vm/guest.sh in it, and judge the result.
 #
-# usage: run.sh [--debug-kernel] check|demo|bench
+# usage: run.sh [--debug-kernel] check|demo|bench|profile
 #
 # check prints the guest's output as it comes and, as its very last line,
 # "N passed, N failed"; it exits non-zero on any failure, a guest crash, a
@@ -21,14 +21,14 @@
 # GLOCK_STRICT=1 (a skipped test fails; make check sets it).
 set -uo pipefail
 
-usage() { echo "usage: $0 [--debug-kernel] check|demo|bench" >&2; exit 2; }
+usage() { echo "usage: $0 [--debug-kernel] check|demo|bench|profile" >&2; exit 2; }
 
 debug=0
 mode=
 for a in "$@"; do
 	case $a in
 	--debug-kernel) debug=1 ;;
-	check|demo|bench) mode=$a ;;
+	check|demo|bench|profile) mode=$a ;;
 	*) usage ;;
 	esac
 done
