@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Where the time of the figures make bench cannot bring to target goes: a
-# perf profile of the whole machine while glock_bench -P runs one workload
-# (two no-op ioctls, the name pair, the handle pair, 4 processes contending
-# by name). selftests/vm/run.sh profile calls this inside the guest with
+# perf profile while glock_bench -P runs one workload (two no-op ioctls,
+# the name pair, the handle pair, each in one process on CPU 1, which is
+# recorded; 4 processes contending by name, both CPUs recorded), as a
+# summary (glock's functions, idle, slab, the rest) and the top symbols. selftests/vm/run.sh profile calls this inside the guest with
 # glock.ko loaded; usable on any machine with /dev/glock and perf.
 #
 # usage: profile.sh [-t SECONDS]   (default 4 per workload)
@@ -33,30 +34,48 @@ fi
 data=$(mktemp -d) || die "mktemp failed"
 trap 'rm -rf "$data"' EXIT
 
-# Self time by symbol and by binary; callers are left out, the first
-# lines carry the answer. Samples in idle say the CPUs had nothing to run.
+# Self time by symbol, callers left out: the first lines carry the answer.
 report() {
-	perf report -i "$1" --no-children --stdio -g none "${@:2}" 2>/dev/null |
-		grep -v -e '^#' -e '^$'
+	perf report -i "$1" --no-children --stdio -g none --sort dso,sym \
+		"${@:2}" 2>/dev/null | grep -v -e '^#' -e '^$'
+}
+
+# One line: the share of glock's own functions, the CPU idle, the slab
+# allocator, the rest of the kernel and user space.
+summary() {
+	report "$1" | awk '
+		{ p = $1; sub(/%/, "", p); s = $NF }
+		$3 == "[.]"					{ u += p; next }
+		s ~ /^_*glock_/					{ g += p; next }
+		s ~ /safe_halt|idle/				{ i += p; next }
+		s ~ /^(kmem_cache_|kfree|__kmalloc|kmalloc|___?slab_)/	{ a += p; next }
+							{ k += p }
+		END { printf "# glock %.1f%%, idle %.1f%%, slab %.1f%%, other kernel %.1f%%, user %.1f%%\n",
+			     g, i, a, k, u }'
 }
 
 {
 	status=0
 	echo "# glock profile: $(uname -r), $(nproc) CPUs, $(date -u '+%F %T') UTC"
-	echo "# perf record -a (cpu-clock, 2 kHz) over glock_bench -P WORKLOAD -t $secs;"
-	echo "# self time per binary, then per symbol (>= 1.5%)"
+	echo "# perf record (cpu-clock, 1 kHz) over glock_bench -P WORKLOAD -t $secs:"
+	echo "# one process pinned to CPU 1 and that CPU recorded, or (contended)"
+	echo "# 4 processes and both CPUs; self time per symbol (>= 1.5%)"
 	for w in noop name handle contended; do
 		echo
 		echo "## $w"
-		if ! perf record -q -a -e cpu-clock -F 2000 -o "$data/$w" -- \
-			"$bench" -P "$w" -t "$secs" 2>&1; then
+		if [ $w = contended ]; then
+			rec=(-a) run=("$bench" -P "$w" -t "$secs")
+		else
+			rec=(-C 1) run=(taskset -c 1 "$bench" -P "$w" -t "$secs")
+		fi
+		if ! perf record -q "${rec[@]}" -e cpu-clock -F 1000 \
+			-o "$data/$w" -- "${run[@]}" 2>&1; then
 			echo "not ok - perf record of $w"
 			status=1
 			continue
 		fi
-		report "$data/$w" --sort dso --percent-limit 1 | head -8
-		echo "#"
-		report "$data/$w" --sort dso,sym --percent-limit 1.5 | head -30
+		summary "$data/$w"
+		report "$data/$w" --percent-limit 1.5 | head -25
 	done
 	exit $status
 } 2>&1 | tee "$out"
