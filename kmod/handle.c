@@ -198,9 +198,8 @@ static int glock_handle_alloc(struct glock_handles *hs, struct glock_ref *ref)
 		}
 		cap = hs->cap ? hs->cap * 2 : GLOCK_HANDLE_SLOTS_MIN;
 		spin_unlock(&hs->lock);
-		/* The old table, or one not needed. */
-		glock_handle_free_table(spare, grown);
-		grown = false;
+		/* Never published: a table grown above has a free slot. */
+		kvfree(spare);
 		if (cap > GLOCK_HANDLE_MAX + 1)
 			return -ENOLCK;
 		spare = kvzalloc(cap * sizeof(*spare) +
