@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Where the time of the figures make bench cannot bring to target goes: a
 # perf profile while glock_bench -P runs one workload (two no-op ioctls,
-# the name pair, the handle pair, each in one process on CPU 1, which is
-# recorded; 4 processes contending by name, both CPUs recorded), as a
-# summary (glock's functions, idle, slab, the rest) and the top symbols. selftests/vm/run.sh profile calls this inside the guest with
+# the name pair, the handle pair, each in one process on the last CPU,
+# which is recorded; 4 processes contending by name, all CPUs recorded),
+# as a summary (glock's functions, idle, slab, the rest) and the top
+# symbols. selftests/vm/run.sh profile calls this inside the guest with
 # glock.ko loaded; usable on any machine with /dev/glock and perf.
 #
 # usage: profile.sh [-t SECONDS]   (default 4 per workload)
@@ -32,6 +33,8 @@ if [ -n "${GLOCK_RESULTS:-}" ] && [ -d "$GLOCK_RESULTS" ]; then
 	out=$GLOCK_RESULTS/profile.txt
 fi
 data=$(mktemp -d) || die "mktemp failed"
+# The last CPU: CPU 1 in the 2-vCPU guest, and still one on a single CPU.
+cpu=$(( $(nproc) - 1 ))
 trap 'rm -rf "$data"' EXIT
 
 # Self time by symbol, callers left out: the first lines carry the answer.
@@ -58,7 +61,7 @@ summary() {
 	status=0
 	echo "# glock profile: $(uname -r), $(nproc) CPUs, $(date -u '+%F %T') UTC"
 	echo "# perf record (cpu-clock, 1 kHz) over glock_bench -P WORKLOAD -t $secs:"
-	echo "# one process pinned to CPU 1 and that CPU recorded, or (contended)"
+	echo "# one process pinned to CPU $cpu and that CPU recorded, or (contended)"
 	echo "# 4 processes and both CPUs; self time per symbol (>= 1.5%)"
 	for w in noop name handle contended; do
 		echo
@@ -66,7 +69,7 @@ summary() {
 		if [ $w = contended ]; then
 			rec=(-a) run=("$bench" -P "$w" -t "$secs")
 		else
-			rec=(-C 1) run=(taskset -c 1 "$bench" -P "$w" -t "$secs")
+			rec=(-C "$cpu") run=(taskset -c "$cpu" "$bench" -P "$w" -t "$secs")
 		fi
 		if ! perf record -q "${rec[@]}" -e cpu-clock -F 1000 \
 			-o "$data/$w" -- "${run[@]}" 2>&1; then
