@@ -182,7 +182,8 @@ struct glock_ref {
  * node, granted and result are protected by obj->lock; owner_node
  * by owner->wait_lock. The waiting task takes both locks before it returns,
  * so neither a waker nor a cycle search can use it after that. spin_on is
- * the waiting task's own.
+ * set under obj->lock (at queueing, or by the releaser that makes the
+ * waiter the head) and taken with xchg() by the waiting task.
  */
 struct glock_waiter {
 	struct list_head node;

@@ -42,7 +42,9 @@
  *   or timed-out waiter leaves at once.
  * - The head of a queue behind a single user holder may spin for its grant
  *   before it sleeps, while that holder runs (glock_spin()): it holds no
- *   lock then, only a reference on the holder's struct pid, and RCU.
+ *   lock then, only a reference on the holder's struct pid, and RCU. The
+ *   holder to spin on is named in w->spin_on under obj->lock, when the
+ *   request queues at the head or when a release makes it the head.
  * - A grant that never reaches user space (the waiter was killed, or the
  *   result could not be written) is undone as if it never happened: the
  *   lock goes on to the next waiter and a consumed abandoned mark with it.
@@ -588,6 +590,26 @@ static __always_inline void glock_grant(struct glock_obj *obj,
 	trace_glock_acquire(obj->name, ref->key.owner->id, mode, ref->depth);
 }
 
+/*
+ * After a hand-off to one exclusive user holder, wake the new head of the
+ * queue to spin on that holder while it runs (glock_spin()), so its
+ * wake-up overlaps the critical section instead of following the
+ * release. Order is untouched: only a release grants.
+ */
+static void glock_wake_next_spinner(struct glock_obj *obj)
+{
+	struct glock_waiter *head;
+
+	lockdep_assert_held(&obj->lock);
+	head = list_first_entry_or_null(&obj->waiters, struct glock_waiter,
+					node);
+	if (!head || !obj->excl || !obj->excl->pid ||
+	    !READ_ONCE(glock_spin_us) || num_online_cpus() < 2)
+		return;
+	put_pid(xchg(&head->spin_on, get_pid(obj->excl->pid)));
+	wake_up_process(head->task);
+}
+
 /* Hand the lock to the head of the queue while it is compatible. */
 static void glock_wake_waiters(struct glock_obj *obj)
 {
@@ -613,6 +635,8 @@ static void glock_wake_waiters(struct glock_obj *obj)
 		smp_store_release(&w->granted, true);
 		wake_up_process(w->task);
 	}
+	if (now)
+		glock_wake_next_spinner(obj);
 }
 
 /*
@@ -735,18 +759,19 @@ static void glock_unwind(struct glock_obj *obj, struct glock_ref *ref,
 
 /*
  * FIFO hand-off without a sleep, as a mutex's optimistic spinning: the
- * head of the queue watches for its grant while the holder's process is
- * on a CPU, for at most spin_us, until the scheduler wants this CPU or
- * another task is runnable on it (the rule of KVM's halt polling: a spin
- * must not keep a runnable task, maybe one about to queue, off the CPU),
- * a signal comes or @deadline passes. The grant is made by the releaser as
+ * head of the queue watches for its grant while the holder's process
+ * (@spin_on) is on a CPU, for at most spin_us, until the scheduler wants
+ * this CPU or another task is runnable on it (the rule of KVM's halt
+ * polling: a spin must not keep a runnable task, maybe one about to
+ * queue, off the CPU), a signal comes or @deadline passes. The grant is made by the releaser as
  * ever; spinning only saves the sleep and the wake-up. The holder is seen
  * through its thread group leader (what the ref records): a heuristic
  * that is exact for single-threaded holders and only ever costs a bounded
  * spin for others. local_clock() bounds it: the clocksource may be slow
  * to read (an HPET), sched_clock never is.
  */
-static void glock_spin(struct glock_waiter *w, ktime_t *deadline)
+static void glock_spin(struct glock_waiter *w, struct pid *spin_on,
+		       ktime_t *deadline)
 {
 	struct task_struct *holder;
 	u64 start = local_clock(), end;
@@ -762,7 +787,7 @@ static void glock_spin(struct glock_waiter *w, ktime_t *deadline)
 	rcu_read_lock();
 	/* Pairs with smp_store_release() in glock_wake_waiters(). */
 	while (!smp_load_acquire(&w->granted)) {
-		holder = pid_task(w->spin_on, PIDTYPE_TGID);
+		holder = pid_task(spin_on, PIDTYPE_TGID);
 		if (!holder || !owner_on_cpu(holder) || need_resched() ||
 		    !single_task_running() || signal_pending(current) ||
 		    local_clock() >= end)
@@ -772,13 +797,22 @@ static void glock_spin(struct glock_waiter *w, ktime_t *deadline)
 	rcu_read_unlock();
 }
 
-/* Sleep until granted, signalled or past @deadline (NULL: no deadline). */
+/*
+ * Sleep until granted, signalled or past @deadline (NULL: no deadline).
+ * Whenever w->spin_on names a holder, spin on it first.
+ */
 static int glock_wait(struct glock_waiter *w, ktime_t *deadline)
 {
 	bool timed_out = false;
+	struct pid *spin_on;
 	int ret;
 
 	for (;;) {
+		spin_on = xchg(&w->spin_on, NULL);
+		if (spin_on) {
+			glock_spin(w, spin_on, deadline);
+			put_pid(spin_on);
+		}
 		set_current_state(TASK_INTERRUPTIBLE);
 		/* Pairs with smp_store_release() in glock_wake_waiters(). */
 		if (smp_load_acquire(&w->granted)) {
@@ -792,6 +826,10 @@ static int glock_wait(struct glock_waiter *w, ktime_t *deadline)
 		if (signal_pending(current)) {
 			ret = -EINTR;
 			break;
+		}
+		if (READ_ONCE(w->spin_on)) {	/* named since we looked */
+			__set_current_state(TASK_RUNNING);
+			continue;
 		}
 		if (!schedule_hrtimeout(deadline, HRTIMER_MODE_ABS))
 			timed_out = true;
@@ -879,11 +917,8 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 
 	ret = glock_would_deadlock(owner, &w) ? -EDEADLK : 0;
 	glock_graph_unlock();
-	if (!ret && w.spin_on)
-		glock_spin(&w, deadline);
 	if (!ret)
 		ret = glock_wait(&w, deadline);
-	put_pid(w.spin_on);
 
 	spin_lock(&owner->wait_lock);
 	list_del(&w.owner_node);
@@ -921,6 +956,8 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 		/* A departed head may unblock compatible requests behind it. */
 		glock_wake_waiters(obj);
 	}
+	/* Off the queue: no releaser names a holder to it any more. */
+	put_pid(xchg(&w.spin_on, NULL));
 	obj->pins--;
 	glock_obj_put(obj);
 	glock_obj_unlock(obj);
