@@ -4,9 +4,9 @@
  * release,abandon,timeout,deadlock} fire for the operations they name. Each test
  * uses its own trace instance, so the global buffer is left alone.
  */
-#include <sys/mount.h>
 
 #include "glock_test_util.h"
+#include "tracefs.h"
 #include "kselftest_harness.h"
 
 static const char *const events[] = { "glock_acquire", "glock_contended",
@@ -29,17 +29,6 @@ static int write_str(const char *path, const char *s)
 	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
 	close(fd);
 	return ret;
-}
-
-static const char *tracefs(void)
-{
-	if (!access("/sys/kernel/tracing/instances", F_OK))
-		return "/sys/kernel/tracing";
-	if (!access("/sys/kernel/debug/tracing/instances", F_OK))
-		return "/sys/kernel/debug/tracing";
-	if (!mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
-		return "/sys/kernel/tracing";
-	return NULL;
 }
 
 FIXTURE_SETUP(tr)

@@ -15,10 +15,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../tracefs.h"
 #include "trace_order.h"
 
 #define MAX_OWNERS	64
@@ -41,17 +41,6 @@ static int put(const char *file, const char *s)
 	ret = write(fd, s, len) == len ? 0 : -1;
 	close(fd);
 	return ret;
-}
-
-static const char *tracefs(void)
-{
-	if (!access("/sys/kernel/tracing/instances", F_OK))
-		return "/sys/kernel/tracing";
-	if (!access("/sys/kernel/debug/tracing/instances", F_OK))
-		return "/sys/kernel/debug/tracing";
-	if (!mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
-		return "/sys/kernel/tracing";
-	return NULL;
 }
 
 static void remove_instance(void)
