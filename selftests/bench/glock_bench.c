@@ -191,6 +191,7 @@ struct handle {
 struct mech {
 	const char *name;
 	int (*attach)(struct handle *h, const char *name);
+	/* 0 held, -1 failed (errno), 1 the timed run ended while it waited */
 	int (*lock)(struct handle *h);
 	int (*unlock)(struct handle *h);
 	void (*detach)(struct handle *h);
@@ -587,7 +588,26 @@ static int fifo_unlock(struct handle *h)
  */
 static int ring_lock(struct handle *h)
 {
-	return sem_wait(&shm->ring[h->idx]);
+	struct timespec ts;
+
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (!sem_timedwait(&shm->ring[h->idx], &ts))
+			return 0;
+		if (errno != ETIMEDOUT && errno != EINTR)
+			return -1;
+		/*
+		 * The run is over, and the process before this one may have
+		 * left without its turn: the token will not come.
+		 */
+		if (__atomic_load_n(&shm->stop, __ATOMIC_RELAXED))
+			return 1;
+	}
 }
 
 static int ring_unlock(struct handle *h)
@@ -900,8 +920,11 @@ static void child_run(const struct mech *m, int idx, const char *name,
 	while (!__atomic_load_n(&shm->stop, __ATOMIC_RELAXED)) {
 		unsigned int arrival = __atomic_fetch_add(&shm->arrivals, 1,
 							  __ATOMIC_SEQ_CST);
+		int r = m->lock(&h);
 
-		if (m->lock(&h)) {
+		if (r > 0)		/* the run ended while it waited */
+			break;
+		if (r) {
 			warnx("%s: lock: %s", m->name, strerror(errno));
 			_exit(1);
 		}
