@@ -591,6 +591,20 @@ static __always_inline void glock_grant(struct glock_obj *obj,
 }
 
 /*
+ * The holder the head of @obj's queue may spin on, referenced: only one
+ * exclusive holder that has a process, with spinning on and more than
+ * one CPU; else NULL.
+ */
+static struct pid *glock_spin_target(struct glock_obj *obj)
+{
+	lockdep_assert_held(&obj->lock);
+	if (!obj->excl || !obj->excl->pid || !READ_ONCE(glock_spin_us) ||
+	    num_online_cpus() < 2)
+		return NULL;
+	return get_pid(obj->excl->pid);
+}
+
+/*
  * After a hand-off to one exclusive user holder, wake the new head of the
  * queue to spin on that holder while it runs (glock_spin()), so its
  * wake-up overlaps the critical section instead of following the
@@ -599,14 +613,16 @@ static __always_inline void glock_grant(struct glock_obj *obj,
 static void glock_wake_next_spinner(struct glock_obj *obj)
 {
 	struct glock_waiter *head;
+	struct pid *holder;
 
-	lockdep_assert_held(&obj->lock);
 	head = list_first_entry_or_null(&obj->waiters, struct glock_waiter,
 					node);
-	if (!head || !obj->excl || !obj->excl->pid ||
-	    !READ_ONCE(glock_spin_us) || num_online_cpus() < 2)
+	if (!head)
 		return;
-	put_pid(xchg(&head->spin_on, get_pid(obj->excl->pid)));
+	holder = glock_spin_target(obj);
+	if (!holder)
+		return;
+	put_pid(xchg(&head->spin_on, holder));
 	wake_up_process(head->task);
 }
 
@@ -763,11 +779,11 @@ static void glock_unwind(struct glock_obj *obj, struct glock_ref *ref,
  * (@spin_on) is on a CPU, for at most spin_us, until the scheduler wants
  * this CPU or another task is runnable on it (the rule of KVM's halt
  * polling: a spin must not keep a runnable task, maybe one about to
- * queue, off the CPU), a signal comes or @deadline passes. The grant is made by the releaser as
- * ever; spinning only saves the sleep and the wake-up. The holder is seen
- * through its thread group leader (what the ref records): a heuristic
- * that is exact for single-threaded holders and only ever costs a bounded
- * spin for others. local_clock() bounds it: the clocksource may be slow
+ * queue, off the CPU), a signal comes or @deadline passes. The grant is
+ * made by the releaser as ever; spinning only saves the sleep and the
+ * wake-up. The holder is seen through its thread group leader (what the
+ * ref records): a heuristic that is exact for single-threaded holders and
+ * only ever costs a bounded spin for others. local_clock() bounds it: the clocksource may be slow
  * to read (an HPET), sched_clock never is.
  */
 static void glock_spin(struct glock_waiter *w, struct pid *spin_on,
@@ -867,11 +883,8 @@ static int glock_queue(struct glock_owner *owner, struct glock_obj *obj,
 	obj->nwaiters++;
 	obj->pins++;
 	WRITE_ONCE(w->ref->nwait, w->ref->nwait + 1);
-	/* Spin only at the head, behind one holder that has a process. */
-	w->spin_on = NULL;
-	if (obj->nwaiters == 1 && obj->excl && obj->excl->pid &&
-	    READ_ONCE(glock_spin_us) && num_online_cpus() > 1)
-		w->spin_on = get_pid(obj->excl->pid);
+	/* Spin only at the head. */
+	w->spin_on = obj->nwaiters == 1 ? glock_spin_target(obj) : NULL;
 	trace_glock_contended(obj->name, owner->id, mode, 0);
 	return GLOCK_TRY_BUSY;
 }
