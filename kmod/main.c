@@ -106,7 +106,7 @@ module_param_cb(max_deadlock_steps, &glock_param_ops,
 		(void *)&glock_range_max_deadlock_steps, 0644);
 MODULE_PARM_DESC(max_deadlock_steps, "Wait-for edges one cycle search follows before it lets the request wait, 1..1000000");
 
-unsigned int glock_spin_us = 20;
+unsigned int glock_spin_us = 100;
 static const struct glock_param_range glock_range_spin_us = {
 	.var = &glock_spin_us, .min = 0, .max = 1000,
 };

@@ -553,7 +553,7 @@ TEST(spinning_head_ends_at_deadline_and_signal)
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "one CPU: the head never spins");
-	ASSERT_EQ(20, saved) TH_LOG("spin_us default");
+	ASSERT_EQ(100, saved) TH_LOG("spin_us default");
 	EXPECT_EQ(-1, gt_param_set("spin_us", SPIN_US_MAX + 1));
 	EXPECT_EQ(-1, gt_param_set("spin_us", -1));
 	EXPECT_EQ(saved, gt_param_get("spin_us"));
