@@ -624,11 +624,16 @@ static struct pid *glock_spin_target(struct glock_obj *obj)
  */
 #define GLOCK_WAKE_DEFER	2
 
+/* Small: kernels built to zero the stack clear it on every unlock. */
 struct glock_wakeups {
 	unsigned int n;
-	struct wait_queue_head wq;
-	struct wait_queue_entry entry[GLOCK_WAKE_DEFER];
+	struct task_struct *task[GLOCK_WAKE_DEFER];
 };
+
+static __always_inline void glock_wakeups_init(struct glock_wakeups *wake)
+{
+	wake->n = 0;
+}
 
 /* Wake @task now, or at glock_wake_flush() (@wake NULL: now). */
 static void glock_wake(struct glock_wakeups *wake, struct task_struct *task)
@@ -637,23 +642,31 @@ static void glock_wake(struct glock_wakeups *wake, struct task_struct *task)
 		wake_up_process(task);
 		return;
 	}
-	if (!wake->n)
-		init_waitqueue_head(&wake->wq);
-	init_waitqueue_entry(&wake->entry[wake->n], get_task_struct(task));
-	__add_wait_queue_entry_tail(&wake->wq, &wake->entry[wake->n++]);
+	wake->task[wake->n++] = get_task_struct(task);
+}
+
+static noinline void __glock_wake_flush(struct glock_wakeups *wake)
+{
+	struct wait_queue_entry entry[GLOCK_WAKE_DEFER];
+	struct wait_queue_head wq;
+	unsigned int i;
+
+	init_waitqueue_head(&wq);
+	for (i = 0; i < wake->n; i++) {
+		init_waitqueue_entry(&entry[i], wake->task[i]);
+		__add_wait_queue_entry_tail(&wq, &entry[i]);
+	}
+	__wake_up_sync(&wq, TASK_NORMAL);
+	for (i = 0; i < wake->n; i++)
+		put_task_struct(wake->task[i]);
+	wake->n = 0;
 }
 
 /* Make the wake-ups @wake holds, in order; no object lock held. */
-static void glock_wake_flush(struct glock_wakeups *wake)
+static __always_inline void glock_wake_flush(struct glock_wakeups *wake)
 {
-	unsigned int i;
-
-	if (!wake->n)
-		return;
-	__wake_up_sync(&wake->wq, TASK_NORMAL);
-	for (i = 0; i < wake->n; i++)
-		put_task_struct(wake->entry[i].private);
-	wake->n = 0;
+	if (wake->n)
+		__glock_wake_flush(wake);
 }
 
 /*
@@ -1112,12 +1125,13 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 int glock_release(struct glock_owner *owner, const char *name, u32 len,
 		  u32 mode, u32 *depth)
 {
-	struct glock_wakeups wake = { 0 };
+	struct glock_wakeups wake;
 	struct glock_key key;
 	struct glock_obj *obj;
 	struct glock_ref *ref = NULL;
 	int ret = 0;
 
+	glock_wakeups_init(&wake);
 	glock_key_init(&key, owner, name, len);
 	if (!glock_lookup_lock(&key, &obj))
 		return -EPERM;
@@ -1286,10 +1300,11 @@ int glock_hunlock(struct glock_ref *ref, u32 *depth)
 	__releases(obj_lock)
 {
 	struct glock_obj *obj = ref->key.obj;
-	struct glock_wakeups wake = { 0 };
+	struct glock_wakeups wake;
 	int ret = 0;
 
 	lockdep_assert_held(&obj->lock);
+	glock_wakeups_init(&wake);
 	if (!ref->depth) {
 		ret = -EPERM;
 	} else {
