@@ -612,11 +612,11 @@ static struct pid *glock_spin_target(struct glock_obj *obj)
  * Wake-ups an unlock makes once it has dropped obj->lock: the task it
  * granted then finds that lock free when it settles, instead of spinning
  * on it while the releaser wakes it and the next head (perf: 7% of a
- * contended run's samples, the largest lock wait in it). They are made as one
- * synchronous wake-up (WF_SYNC, as a pipe's writer makes), which lets the
- * scheduler queue a woken task on the releaser's CPU, where a program
- * that locks in a loop sleeps next. Modules have neither wake_q nor
- * WF_SYNC; a wait queue on the releaser's stack whose entries name the
+ * contended run's samples, the largest lock wait in it). They are made
+ * as one synchronous wake-up (WF_SYNC, as a pipe's writer makes), which
+ * lets the scheduler queue a woken task on the releaser's CPU, where a
+ * program that locks in a loop sleeps next. Modules have neither wake_q
+ * nor WF_SYNC; a wait queue on the flush's stack whose entries name the
  * tasks gives both. Each task is referenced: its waiter may see its grant
  * and return first, which makes the wake-up spurious, as wake_q's may be;
  * every sleep allows for that. The few a release makes fit (a grant and
@@ -854,8 +854,8 @@ static void glock_unwind(struct glock_obj *obj, struct glock_ref *ref,
  * made by the releaser as ever; spinning only saves the sleep and the
  * wake-up. The holder is seen through its thread group leader (what the
  * ref records): a heuristic that is exact for single-threaded holders and
- * only ever costs a bounded spin for others. local_clock() bounds it: the clocksource may be slow
- * to read (an HPET), sched_clock never is.
+ * only ever costs a bounded spin for others. local_clock() bounds it:
+ * the clocksource may be slow to read (an HPET), sched_clock never is.
  */
 static void glock_spin(struct glock_waiter *w, struct pid *spin_on,
 		       ktime_t *deadline)
