@@ -1287,6 +1287,19 @@ static void contended_traced(const char **names, struct traced_round *r)
  */
 #define PAIRED_ROUNDS 5
 
+/* Print @label and the rounds' ratios @r on one line; their median. */
+static double rounds_median(const char *label, double *r)
+{
+	int i;
+
+	printf("%s", label);
+	for (i = 0; i < PAIRED_ROUNDS; i++)
+		printf(" %.2f", r[i]);
+	printf("\n");
+	qsort(r, PAIRED_ROUNDS, sizeof(double), cmp_double);
+	return r[PAIRED_ROUNDS / 2];
+}
+
 static bool contended_paired(const char **names, double *vs_sysv,
 			     double *vs_fifo)
 {
@@ -1315,17 +1328,9 @@ static bool contended_paired(const char **names, double *vs_sysv,
 		r_fifo[r] = ops[0] / ops[2];
 	}
 	printf("# paired rounds, glock / SysV / FIFO back to back, %d x "
-	       "%.1f s each:\n#   glock / SysV", PAIRED_ROUNDS, opt_secs / 2);
-	for (r = 0; r < PAIRED_ROUNDS; r++)
-		printf(" %.2f", r_sysv[r]);
-	printf("\n#   glock / FIFO");
-	for (r = 0; r < PAIRED_ROUNDS; r++)
-		printf(" %.2f", r_fifo[r]);
-	printf("\n");
-	qsort(r_sysv, PAIRED_ROUNDS, sizeof(double), cmp_double);
-	qsort(r_fifo, PAIRED_ROUNDS, sizeof(double), cmp_double);
-	*vs_sysv = r_sysv[PAIRED_ROUNDS / 2];
-	*vs_fifo = r_fifo[PAIRED_ROUNDS / 2];
+	       "%.1f s each:\n", PAIRED_ROUNDS, opt_secs / 2);
+	*vs_sysv = rounds_median("#   glock / SysV", r_sysv);
+	*vs_fifo = rounds_median("#   glock / FIFO", r_fifo);
 	return true;
 }
 
@@ -1463,12 +1468,8 @@ static double scaling_paired(const char *const *distinct)
 		ratio[r] = ops[2] / ops[1];
 	}
 	printf("# paired rounds, 1 then 2 processes back to back, %d x %.1f "
-	       "s each: total / 1 proc", PAIRED_ROUNDS, opt_secs / 2);
-	for (r = 0; r < PAIRED_ROUNDS; r++)
-		printf(" %.2f", ratio[r]);
-	printf("\n");
-	qsort(ratio, PAIRED_ROUNDS, sizeof(double), cmp_double);
-	return ratio[PAIRED_ROUNDS / 2];
+	       "s each:", PAIRED_ROUNDS, opt_secs / 2);
+	return rounds_median(" total / 1 proc", ratio);
 }
 
 static void scaling(void)
