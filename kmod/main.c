@@ -155,11 +155,17 @@ static int glock_put_lock_out(struct glock_lock __user *uarg, u32 result,
 	return copy_to_user(&uarg->result, &out, sizeof(out)) ? -EFAULT : 0;
 }
 
+/*
+ * LOCK and UNLOCK keep their copies of the request out of the kernel's
+ * stack zeroing (INIT_STACK_ALL_ZERO, on in Debian's kernels): every byte
+ * they read was copied in first, and clearing 320 bytes cost 4-7% of an
+ * UNLOCK that fails (make bench, section 1b).
+ */
 static int glock_ioctl_lock(struct glock_owner *owner,
 			    struct glock_lock __user *uarg)
 {
-	char name[GLOCK_NAME_MAX];
-	struct glock_lock args;
+	char name[GLOCK_NAME_MAX] __uninitialized;
+	struct glock_lock args __uninitialized;
 	u32 result, depth;
 	int ret;
 
@@ -191,8 +197,8 @@ static int glock_ioctl_lock(struct glock_owner *owner,
 static int glock_ioctl_unlock(struct glock_owner *owner,
 			      struct glock_lock __user *uarg)
 {
-	char name[GLOCK_NAME_MAX];
-	struct glock_lock args;
+	char name[GLOCK_NAME_MAX] __uninitialized;
+	struct glock_lock args __uninitialized;
 	u32 depth = 0;
 	int ret;
 
