@@ -153,7 +153,8 @@ static int glock_locks_show(struct seq_file *m, void *v)
 	struct glock_obj *obj = v;
 
 	spin_lock(&obj->lock);
-	if (!obj->dead)
+	/* A resident object is a cache of a lock that is gone. */
+	if (!obj->dead && !glock_obj_resident(obj))
 		glock_show_obj(m, obj, ktime_get_ns());
 	spin_unlock(&obj->lock);
 	return 0;

@@ -93,7 +93,9 @@ struct glock_mark {
 /*
  * struct glock_obj - a named lock. It exists while held, waited for, pinned
  * (a finishing waiter, a cycle search, a handle's ref) or carrying an
- * abandoned mark.
+ * abandoned mark; and it may stay *resident*, kept by the idle ref that an
+ * owner caches (glock_owner.cached): in the table, but not counted, listed
+ * or limited, as if gone (lock.c).
  *
  * Every field is protected by lock, except hnode (the table's). Key: (ns,
  * name, name_len); ns is referenced for as long as the object is in the
@@ -120,10 +122,12 @@ struct glock_obj {
 	bool dead;		/* left the table */
 	bool refs_hashed;	/* refs are found in glock_refs */
 	bool abandoned;		/* mark pending for the next acquirer */
+	bool resident;		/* kept only by cached refs: uncounted */
+	u16 nidle;		/* refs kept idle by owner caches */
 	u32 nholders;		/* refs with depth > 0 */
 	u32 nwaiters;		/* entries on waiters */
 	u32 pins;		/* finishing waiters and cycle searches */
-	u32 nrefs;		/* entries on refs */
+	u32 nrefs;		/* entries on refs, idle ones included */
 	u32 contended;		/* statistics; the u32 ones saturate */
 	struct ipc_namespace *ns;
 	struct glock_ref *excl;	/* the exclusive holder's ref, or NULL */
@@ -147,8 +151,10 @@ struct glock_obj {
 /*
  * struct glock_ref - one owner's interest in one object: holds and/or waits.
  *
- * Exists while depth, nwait or nhandles is nonzero; counted against the
- * per-owner limit. Protected by obj->lock; owner_node also by owner->lock
+ * Exists while depth, nwait or nhandles is nonzero (it is then charged to
+ * the per-owner and per-user limits), or while it is its owner's cached
+ * ref: idle, uncharged, kept so that the next request for the name needs
+ * no allocation (lock.c). Protected by obj->lock; owner_node also by owner->lock
  * (debugfs reads depth and nwait there, once each). Key in glock_refs:
  * (obj, owner). A hashed ref is freed after an RCU grace period (rcu
  * reuses owner_node, which no RCU reader follows); the holder's comm is
@@ -174,6 +180,8 @@ struct glock_ref {
 	u16 nhandles;		/* this owner's handles on obj */
 	u8 mode;		/* held mode, valid while depth > 0 */
 	bool handled;		/* has had a handle: freed after RCU */
+	bool charged;		/* counted in the owner's limits */
+	bool cached;		/* its owner's cached ref */
 };
 
 /*
@@ -229,12 +237,13 @@ struct glock_handles {
  * (locks held or waited for), charged before a ref is made.
  */
 struct glock_owner {
-	spinlock_t lock;		/* protects refs */
+	spinlock_t lock;		/* protects refs and cached */
 	struct list_head refs;		/* glock_ref.owner_node */
 	atomic_t nrefs;
 	spinlock_t wait_lock;		/* protects waits */
 	struct list_head waits;		/* glock_waiter.owner_node */
 	struct glock_handles handles;	/* handle -> glock_ref (handle.c) */
+	struct glock_ref *cached;	/* last ref it let go idle; lock */
 	struct ipc_namespace *ns;	/* fixed at open; key scope */
 	unsigned int ns_inum;
 	u64 id;
@@ -373,6 +382,17 @@ void glock_marks_stats(unsigned int *nmarks, u64 *dropped);
 /* debugfs.c */
 void glock_debugfs_init(void);
 void glock_debugfs_exit(void);
+
+/*
+ * Kept only by idle cached refs: the lock is free, nobody waits for it,
+ * and it carries no abandoned notice. Such an object is not counted in
+ * glock_nobjs and not listed; locking it again needs no allocation.
+ */
+static inline bool glock_obj_resident(const struct glock_obj *obj)
+{
+	return obj->nrefs && obj->nidle == obj->nrefs && !obj->pins &&
+	       !obj->abandoned;
+}
 
 /* One more event for an object's u32 counter, which saturates. */
 static inline void glock_count(u32 *counter)

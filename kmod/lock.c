@@ -26,9 +26,14 @@
  *   an RCU grace period, for those RCU walks, and so is a ref that has
  *   had a handle, for the lockless handle lookup (handle.c).
  * - owner->lock nests inside obj->lock; it guards only the owner's list of
- *   refs, so debugfs and owner teardown can walk it. owner->nrefs is an
- *   atomic charged before a ref is made, so threads of one owner never
- *   exceed the per-owner limit together.
+ *   refs, so debugfs and owner teardown can walk it, and owner->cached.
+ *   owner->nrefs is an atomic charged before a ref is used, so threads of
+ *   one owner never exceed the per-owner limit together.
+ * - The owner cache: the ref an owner last released by name stays, idle
+ *   and uncharged (ref->cached, under obj->lock), and keeps its object in
+ *   the table, uncounted and unlisted (obj->nidle, obj->resident). Caching
+ *   another evicts it: whoever takes a ref out of owner->cached clears its
+ *   flag, under its object's lock, and only then may it be freed.
  * - The graph lock (deadlock.c) is taken, outside any spinlock, by a request
  *   that must sleep: "enqueue, then look for a cycle" is atomic against
  *   every other enqueue. The search runs with no object lock held; the
@@ -53,9 +58,11 @@
  * - Every object holds a reference on its IPC namespace; it is dropped
  *   when the object leaves the table.
  * - Nothing is allocated under a spinlock: a request allocates its object
- *   (only when the lookup misses) and its ref before it locks anything,
- *   and frees what it did not use. Slab's per-CPU caches make that cheap;
- *   a per-owner cache of spares on top of them did not pay (README).
+ *   and ref when the lookup misses, before it locks anything, or finds
+ *   the object without a ref of its owner, unlocks, allocates and looks
+ *   again; it frees what it did not use. A per-owner cache of spare
+ *   allocations did not pay (README); keeping the whole ref, object and
+ *   table entry does.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -80,6 +87,13 @@
 
 /* Refs an object keeps on its list before it hashes them. */
 #define GLOCK_REFS_LISTED	4
+
+/* Outcome of looking at the table without sleeping, or -errno. */
+enum glock_try {
+	GLOCK_TRY_GRANTED,
+	GLOCK_TRY_BUSY,
+	GLOCK_TRY_NEED_REF,	/* allocate a ref, unlocked, and try again */
+};
 
 static struct kmem_cache *glock_obj_cache;
 static struct kmem_cache *glock_ref_cache;
@@ -348,12 +362,14 @@ static bool glock_owner_full(struct glock_owner *owner)
 
 /*
  * Find @key's object, or make it: true with it locked in *@objp; false
- * with -ENOLCK (a limit) or -ENOMEM in *@err. Called with no spinlock
- * held, through glock_obj_get() (see glock_lookup_lock()).
+ * with -ENOLCK (a limit) or -ENOMEM in *@err. A new object needs a new
+ * ref: then *@spare is allocated too, unless the caller has one. Called
+ * with no spinlock held, through glock_obj_get() (see glock_lookup_lock()).
  */
 static bool __glock_obj_get(struct glock_owner *owner,
 			    const struct glock_key *key,
-			    struct glock_obj **objp, int *err)
+			    struct glock_obj **objp, struct glock_ref **spare,
+			    int *err)
 {
 	struct glock_obj *obj, *old;
 
@@ -369,6 +385,14 @@ static bool __glock_obj_get(struct glock_owner *owner,
 					    READ_ONCE(glock_max_locks)) >= 0)) {
 			*err = -ENOLCK;
 			return false;
+		}
+		if (!*spare) {
+			*spare = kmem_cache_alloc(glock_ref_cache,
+						  GFP_KERNEL_ACCOUNT);
+			if (!*spare) {
+				*err = -ENOMEM;
+				return false;
+			}
 		}
 		obj = glock_obj_alloc(key->len);
 		if (!obj) {
@@ -409,13 +433,13 @@ static bool __glock_obj_get(struct glock_owner *owner,
 	}
 }
 
-#define glock_obj_get(owner, key, objp, err)				\
-	__cond_lock(obj_lock, __glock_obj_get(owner, key, objp, err))
+#define glock_obj_get(owner, key, objp, spare, err)			\
+	__cond_lock(obj_lock, __glock_obj_get(owner, key, objp, spare, err))
 
-/* Nobody holds, waits for, pins or has a handle on it. */
+/* Nobody holds, waits for, pins or has a handle on it; cached refs may. */
 static bool glock_obj_idle(const struct glock_obj *obj)
 {
-	return !obj->nrefs && !obj->pins;
+	return obj->nrefs == obj->nidle && !obj->pins;
 }
 
 /**
@@ -423,17 +447,33 @@ static bool glock_obj_idle(const struct glock_obj *obj)
  * @obj: the object, locked; glock_obj_unlock() frees it if it left
  *
  * An abandoned mark keeps the object, parked on the bounded list of idle
- * marks, so the next acquirer learns of it.
+ * marks, so the next acquirer learns of it. Idle cached refs keep it
+ * resident: it then leaves glock_nobjs, and comes back when used again.
+ * Every change to an object ends here, so the count follows.
  */
 void glock_obj_put(struct glock_obj *obj)
 {
+	bool resident;
+
 	lockdep_assert_held(&obj->lock);
-	if (!glock_obj_idle(obj) || obj->dead)
+	if (obj->dead)
+		return;
+	resident = glock_obj_resident(obj);
+	if (resident != obj->resident) {
+		obj->resident = resident;
+		if (resident)
+			percpu_counter_dec(&glock_nobjs);
+		else
+			percpu_counter_inc(&glock_nobjs);
+	}
+	if (!glock_obj_idle(obj))
 		return;
 	if (obj->abandoned) {
 		glock_mark_idle(obj);
 		return;
 	}
+	if (obj->nrefs)
+		return;		/* resident */
 	rhashtable_remove_fast(&glock_objs, &obj->hnode, glock_obj_params);
 	obj->dead = true;
 	percpu_counter_dec(&glock_nobjs);
@@ -471,9 +511,24 @@ unwind:
 }
 
 /*
- * Find @owner's ref on @obj, or make it from *@spare (allocated by the
- * caller, taken when used). NULL with -ENOLCK over the per-owner limit,
- * -ENOMEM if the ref hash cannot grow.
+ * Charge @owner for a ref on @obj that is about to be used: false over a
+ * limit. A resident object comes back into the global count, so it is
+ * held to the global limit as a new one is.
+ */
+static bool glock_ref_charge(struct glock_obj *obj, struct glock_owner *owner)
+{
+	if (obj->resident && !owner->kernel &&
+	    percpu_counter_compare(&glock_nobjs,
+				   READ_ONCE(glock_max_locks)) >= 0)
+		return false;
+	return glock_owner_charge(owner);
+}
+
+/*
+ * Find @owner's ref on @obj, charged, or make it from *@spare (taken when
+ * used). NULL with -ENOLCK over a limit, -ENOMEM if the ref hash cannot
+ * grow, or GLOCK_TRY_NEED_REF if a ref must be made and there is no
+ * spare: the caller allocates one, unlocked, and asks again.
  */
 static struct glock_ref *glock_ref_get(struct glock_obj *obj,
 				       struct glock_owner *owner,
@@ -482,20 +537,26 @@ static struct glock_ref *glock_ref_get(struct glock_obj *obj,
 	struct glock_ref *ref = glock_find_ref(obj, owner);
 
 	lockdep_assert_held(&obj->lock);
-	if (ref)
+	if (ref && ref->charged)
 		return ref;
-	if (WARN_ON_ONCE(!spare || !*spare)) {
-		*err = -ENOMEM;
+	if (!ref && (!spare || !*spare)) {
+		*err = GLOCK_TRY_NEED_REF;
 		return NULL;
 	}
-	if (!glock_owner_charge(owner)) {
+	if (!glock_ref_charge(obj, owner)) {
 		*err = -ENOLCK;
 		return NULL;
+	}
+	if (ref) {		/* its owner's cached ref, idle until now */
+		ref->charged = true;
+		obj->nidle--;
+		return ref;
 	}
 	ref = *spare;
 	memset(ref, 0, sizeof(*ref));
 	ref->key.obj = obj;
 	ref->key.owner = owner;
+	ref->charged = true;
 	list_add_tail(&ref->obj_node, &obj->refs);
 	obj->nrefs++;
 	/* Once hashed, every ref of the object is; lookups go there. */
@@ -522,6 +583,10 @@ static void glock_ref_free_rcu(struct rcu_head *head)
 			container_of(head, struct glock_ref, rcu));
 }
 
+/*
+ * A ref nobody uses any more is uncharged and freed, unless it is its
+ * owner's cached ref, which stays on, idle.
+ */
 static void glock_ref_put(struct glock_ref *ref)
 {
 	struct glock_owner *owner = ref->key.owner;
@@ -530,12 +595,23 @@ static void glock_ref_put(struct glock_ref *ref)
 	lockdep_assert_held(&obj->lock);
 	if (ref->depth || ref->nwait || ref->nhandles)
 		return;
+	if (!ref->charged) {
+		if (ref->cached)
+			return;		/* idle already, and kept */
+		obj->nidle--;		/* idle, and out of its owner's cache */
+	} else {
+		glock_owner_uncharge(owner);
+		ref->charged = false;
+		if (ref->cached) {
+			obj->nidle++;	/* kept for the owner's next request */
+			return;
+		}
+	}
 	list_del(&ref->obj_node);
 	obj->nrefs--;
 	spin_lock(&owner->lock);
 	list_del(&ref->owner_node);
 	spin_unlock(&owner->lock);
-	glock_owner_uncharge(owner);
 	put_pid(ref->pid);
 	if (obj->refs_hashed)
 		rhashtable_remove_fast(&glock_refs, &ref->hnode,
@@ -545,6 +621,41 @@ static void glock_ref_put(struct glock_ref *ref)
 		call_rcu(&ref->rcu, glock_ref_free_rcu);
 	else
 		kmem_cache_free(glock_ref_cache, ref);
+}
+
+/*
+ * The owner cache: the last ref an owner let go idle by name stays, with
+ * its object, so that taking that name again (a lock taken and released
+ * in a loop, or a contended one) allocates and inserts nothing. One per
+ * owner: caching a ref evicts the one before; an object keeps at most
+ * U16_MAX idle refs (obj->nidle). The ref that the owner's
+ * field names has cached set, under its object's lock; whoever takes it
+ * out of the field clears that flag, so it cannot be freed in between.
+ */
+static struct glock_ref *glock_cache_ref(struct glock_owner *owner,
+					 struct glock_ref *ref)
+{
+	struct glock_ref *old;
+
+	lockdep_assert_held(&ref->key.obj->lock);
+	ref->cached = true;
+	spin_lock(&owner->lock);
+	old = owner->cached;
+	owner->cached = ref;
+	spin_unlock(&owner->lock);
+	return old;
+}
+
+/* Let go of a ref taken out of its owner's cache; no lock held. */
+static void glock_uncache_ref(struct glock_ref *ref)
+{
+	struct glock_obj *obj = ref->key.obj;	/* kept by the ref */
+
+	spin_lock(&obj->lock);
+	ref->cached = false;
+	glock_ref_put(ref);
+	glock_obj_put(obj);
+	glock_obj_unlock(obj);
 }
 
 /* Would @mode be compatible with the current holders, for @ref's owner? */
@@ -784,12 +895,6 @@ static __always_inline void glock_drop(struct glock_obj *obj,
 		glock_wake_waiters(obj, wake);
 }
 
-/* Outcome of looking at the table without sleeping. */
-enum glock_try {
-	GLOCK_TRY_GRANTED,
-	GLOCK_TRY_BUSY,
-};
-
 /*
  * Grant at once if the rules allow it: recursion, or a compatible lock with
  * nobody queued. @obj is locked; @ref is @owner's ref on it if the caller
@@ -817,7 +922,7 @@ static __always_inline int glock_try(struct glock_owner *owner,
 	}
 	if (!list_empty(&obj->waiters) || !glock_compatible(obj, NULL, mode))
 		return GLOCK_TRY_BUSY;
-	if (!ref) {
+	if (!ref || !ref->charged) {
 		ref = glock_ref_get(obj, owner, spare, &err);
 		if (!ref)
 			return err;
@@ -983,11 +1088,14 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 		return ret;
 	if (obj) {	/* a handle's: kept in the table by its ref */
 		spin_lock(&obj->lock);
-	} else if (!glock_obj_get(owner, key, &obj, &ret)) {
+	} else if (!glock_obj_get(owner, key, &obj, spare, &ret)) {
 		glock_graph_unlock();
 		return ret;
 	}
 	ret = glock_queue(owner, obj, mode, spare, result, depth, &w);
+	/* Callers come with a ref or a spare: this cannot be. */
+	if (WARN_ON_ONCE(ret == GLOCK_TRY_NEED_REF))
+		ret = -ENOMEM;
 	if (ret != GLOCK_TRY_BUSY) {
 		glock_obj_put(obj);
 		glock_obj_unlock(obj);
@@ -1086,12 +1194,12 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 		dl = &deadline;
 	}
 
-	spare = kmem_cache_alloc(glock_ref_cache, GFP_KERNEL_ACCOUNT);
-	if (!spare)
-		return -ENOMEM;
+	/* A ref is allocated only when the owner has none on the object. */
+	spare = NULL;
 	glock_key_init(&key, owner, name, len);
-
-	if (glock_obj_get(owner, &key, &obj, &ret)) {
+	for (;;) {
+		if (!glock_obj_get(owner, &key, &obj, &spare, &ret))
+			break;
 		ret = glock_try(owner, obj, NULL, mode, &spare, result, depth);
 		if (ret == GLOCK_TRY_BUSY) {
 			glock_count(&obj->contended);
@@ -1101,11 +1209,21 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 		}
 		glock_obj_put(obj);
 		glock_obj_unlock(obj);
+		if (ret != GLOCK_TRY_NEED_REF)
+			break;
+		spare = kmem_cache_alloc(glock_ref_cache, GFP_KERNEL_ACCOUNT);
+		if (!spare)
+			return -ENOMEM;
 	}
 
-	if (ret == GLOCK_TRY_BUSY)
-		ret = glock_block(owner, &key, NULL, mode, dl, &spare, result,
-				  depth);
+	if (ret == GLOCK_TRY_BUSY) {
+		/* The slow path: a ref in hand, as it may need one. */
+		if (!spare)
+			spare = kmem_cache_alloc(glock_ref_cache,
+						 GFP_KERNEL_ACCOUNT);
+		ret = spare ? glock_block(owner, &key, NULL, mode, dl, &spare,
+					  result, depth) : -ENOMEM;
+	}
 	if (spare)
 		kmem_cache_free(glock_ref_cache, spare);
 	return ret < 0 ? ret : 0;
@@ -1125,10 +1243,10 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 int glock_release(struct glock_owner *owner, const char *name, u32 len,
 		  u32 mode, u32 *depth)
 {
+	struct glock_ref *ref = NULL, *evict = NULL;
 	struct glock_wakeups wake;
 	struct glock_key key;
 	struct glock_obj *obj;
-	struct glock_ref *ref = NULL;
 	int ret = 0;
 
 	glock_wakeups_init(&wake);
@@ -1143,11 +1261,16 @@ int glock_release(struct glock_owner *owner, const char *name, u32 len,
 	} else {
 		glock_drop(obj, ref, false, NULL, &wake);
 		*depth = ref->depth;
+		if (!ref->depth && !ref->nwait && !ref->nhandles &&
+		    !ref->cached && obj->nidle < U16_MAX)
+			evict = glock_cache_ref(owner, ref);
 		glock_ref_put(ref);
 		glock_obj_put(obj);
 	}
 	glock_obj_unlock(obj);
 	glock_wake_flush(&wake);
+	if (evict)
+		glock_uncache_ref(evict);
 	return ret;
 }
 
@@ -1202,7 +1325,7 @@ int glock_ref_for_handle(struct glock_owner *owner, const char *name,
 	if (!spare)
 		return -ENOMEM;
 	glock_key_init(&key, owner, name, len);
-	if (!glock_obj_get(owner, &key, &obj, &ret)) {
+	if (!glock_obj_get(owner, &key, &obj, &spare, &ret)) {
 		kmem_cache_free(glock_ref_cache, spare);
 		return ret;
 	}
@@ -1391,6 +1514,9 @@ void glock_release_all(struct glock_owner *owner)
 	struct glock_ref *ref;
 	struct glock_obj *obj;
 
+	spin_lock(&owner->lock);
+	owner->cached = NULL;	/* each ref's flag is cleared below */
+	spin_unlock(&owner->lock);
 	for (;;) {
 		/* Only this owner adds or removes its refs, and it is ending. */
 		spin_lock(&owner->lock);
@@ -1414,6 +1540,7 @@ void glock_release_all(struct glock_owner *owner)
 			WRITE_ONCE(ref->nwait, 0);
 		if (ref->depth)
 			glock_drop(obj, ref, true, &spare, NULL);
+		ref->cached = false;
 		glock_ref_put(ref);
 		glock_obj_put(obj);
 		glock_obj_unlock(obj);

@@ -317,6 +317,63 @@ TEST_F(dbg, stats_counters_move)
 	EXPECT_EQ(locks, gt_stat("locks"));
 }
 
+/*
+ * A file keeps the last lock it released by name, so that taking it again
+ * allocates nothing. Nothing shows it: no record, not counted, and its
+ * counters go on only while it is kept.
+ */
+TEST_F(dbg, released_lock_kept_for_its_file_is_invisible)
+{
+	const char *x = gt_name("keep"), *y = gt_name("keep-other");
+	long long locks = gt_stat("locks");
+	char *lock;
+	int fd2;
+
+	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, gt_unlock(self->fd, x));
+	EXPECT_EQ(NULL, rec_for("locks", "lock", x, 0, NULL));
+	EXPECT_EQ(locks, gt_stat("locks"));
+
+	/* Taken again by the same file: the same object, acquired=2. */
+	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
+	lock = rec_for("locks", "lock", x, 0, NULL);
+	ASSERT_NE(NULL, lock);
+	EXPECT_EQ(2, gt_kv_num(lock, "acquired"));
+	free(lock);
+	ASSERT_EQ(0, gt_unlock(self->fd, x));
+
+	/* Releasing another name lets it go: x starts afresh. */
+	ASSERT_EQ(0, gt_lock(self->fd, y, GLOCK_SHARED, 0));
+	ASSERT_EQ(0, gt_unlock(self->fd, y));
+	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
+	lock = rec_for("locks", "lock", x, 0, NULL);
+	ASSERT_NE(NULL, lock);
+	EXPECT_EQ(1, gt_kv_num(lock, "acquired"));
+	free(lock);
+	ASSERT_EQ(0, gt_unlock(self->fd, x));
+
+	/* Kept by two files at once, it is still a plain lock to both. */
+	fd2 = gt_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, gt_lock(fd2, x, GLOCK_EXCLUSIVE, 0));
+	EXPECT_EQ(-1, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, gt_unlock(fd2, x));
+	EXPECT_EQ(NULL, rec_for("locks", "lock", x, 0, NULL));
+	ASSERT_EQ(0, gt_lock(self->fd, x, GLOCK_SHARED, 0));
+	ASSERT_EQ(0, gt_lock(fd2, x, GLOCK_SHARED, 0));
+	lock = rec_for("locks", "lock", x, 0, NULL);
+	ASSERT_NE(NULL, lock);
+	EXPECT_EQ(4, gt_kv_num(lock, "acquired"));
+	EXPECT_EQ(2, gt_kv_num(lock, "holders"));
+	free(lock);
+	ASSERT_EQ(0, gt_unlock(fd2, x));
+	ASSERT_EQ(0, gt_unlock(self->fd, x));
+	EXPECT_EQ(locks, gt_stat("locks"));
+	close(fd2);
+	EXPECT_EQ(NULL, rec_for("locks", "lock", x, 0, NULL));
+}
+
 TEST_F(dbg, record_syntax)
 {
 	static const char *const files[] = { "locks", "owners", "stats" };

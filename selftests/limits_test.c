@@ -202,6 +202,82 @@ TEST_F(lim, global_limit_counts_lock_objects)
 	close(fd2);
 }
 
+/*
+ * A file keeps the last lock it released by name (its object and ref) for
+ * its next request: that cache must not take a slot from any limit.
+ */
+TEST_F(lim, released_locks_free_their_slots)
+{
+	long long base = gt_stat("locks");
+	int fd2 = gt_open();
+
+	ASSERT_LE(0, fd2);
+	/* Per owner: one slot, and the lock just released does not hold it. */
+	ASSERT_EQ(0, gt_param_set("max_locks_per_owner", 1));
+	ASSERT_EQ(0, gt_lock(self->fd, nth(0), GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, gt_unlock(self->fd, nth(0)));
+	EXPECT_EQ(0, gt_lock(self->fd, nth(1), GLOCK_EXCLUSIVE, 0));
+	EXPECT_EQ(0, gt_unlock(self->fd, nth(1)));
+	ASSERT_EQ(0, gt_param_set("max_locks_per_owner", self->saved[0]));
+
+	/*
+	 * Globally: a released lock is not counted, and taking it again
+	 * counts it again, against the same limit as a new one.
+	 */
+	ASSERT_EQ(0, gt_lock(self->fd, nth(0), GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, gt_unlock(self->fd, nth(0)));
+	EXPECT_EQ(base, gt_stat("locks"));
+	ASSERT_EQ(0, gt_param_set("max_locks", base + 1));
+	ASSERT_EQ(0, gt_lock(fd2, nth(2), GLOCK_EXCLUSIVE, 0));
+	EXPECT_EQ(-1, gt_lock(self->fd, nth(0), GLOCK_EXCLUSIVE, 0));
+	EXPECT_EQ(ENOLCK, errno);
+	ASSERT_EQ(0, gt_unlock(fd2, nth(2)));
+	EXPECT_EQ(0, gt_lock(self->fd, nth(0), GLOCK_EXCLUSIVE, 0));
+	EXPECT_EQ(base + 1, gt_stat("locks"));
+	EXPECT_EQ(0, gt_unlock(self->fd, nth(0)));
+	ASSERT_EQ(0, gt_param_set("max_locks", self->saved[1]));
+	EXPECT_EQ(base, gt_stat("locks"));
+	close(fd2);
+}
+
+/* Active objects of a slab cache, from /proc/slabinfo; -1 if absent. */
+static long slab_active(const char *cache)
+{
+	char line[512], name[64];
+	long active = -1, n;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", name, &n) == 2 &&
+		    !strcmp(name, cache))
+			active = n;
+	fclose(f);
+	return active;
+}
+
+/*
+ * One file that takes and releases many names keeps one of them, not all:
+ * each release by name lets the one kept before go.
+ */
+TEST_F(lim, released_locks_are_not_kept_in_bulk)
+{
+	const int n = 4000;
+	long before = slab_active("glock_obj"), after;
+
+	ASSERT_LE(0, before) TH_LOG("no glock_obj in /proc/slabinfo");
+	for (int i = 0; i < n; i++) {
+		ASSERT_EQ(0, gt_lock(self->fd, nth(i), GLOCK_EXCLUSIVE, 0));
+		ASSERT_EQ(0, gt_unlock(self->fd, nth(i)));
+	}
+	after = slab_active("glock_obj");
+	TH_LOG("glock_obj active objects: %ld before, %ld after %d names",
+	       before, after, n);
+	/* Slab keeps some free objects per CPU: far fewer than n. */
+	EXPECT_GT(before + n / 4, after);
+}
+
 TEST_F(lim, ipc_namespace_scopes_names)
 {
 	const char *x = gt_name("ns"), *y = gt_name("ns-old");
