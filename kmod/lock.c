@@ -584,6 +584,24 @@ static void glock_ref_free_rcu(struct rcu_head *head)
 }
 
 /*
+ * An object keeps at most U16_MAX idle refs (obj->nidle). A kept ref used
+ * again and released at that cap leaves its owner's cache instead, unless
+ * an eviction has taken it out already: false then, and the evictor, which
+ * waits for this object's lock, frees it.
+ */
+static bool glock_uncache_at_cap(struct glock_owner *owner,
+				 struct glock_ref *ref)
+{
+	spin_lock(&owner->lock);
+	if (owner->cached == ref) {
+		owner->cached = NULL;
+		ref->cached = false;
+	}
+	spin_unlock(&owner->lock);
+	return !ref->cached;
+}
+
+/*
  * A ref nobody uses any more is uncharged and freed, unless it is its
  * owner's cached ref, which stays on, idle.
  */
@@ -600,6 +618,9 @@ static void glock_ref_put(struct glock_ref *ref)
 			return;		/* idle already, and kept */
 		obj->nidle--;		/* idle, and out of its owner's cache */
 	} else {
+		if (ref->cached && obj->nidle == U16_MAX &&
+		    !glock_uncache_at_cap(owner, ref))
+			return;	/* being evicted: the evictor frees it */
 		glock_owner_uncharge(owner);
 		ref->charged = false;
 		if (ref->cached) {
@@ -627,10 +648,11 @@ static void glock_ref_put(struct glock_ref *ref)
  * The owner cache: the last ref an owner let go idle by name stays, with
  * its object, so that taking that name again (a lock taken and released
  * in a loop, or a contended one) allocates and inserts nothing. One per
- * owner: caching a ref evicts the one before; an object keeps at most
- * U16_MAX idle refs (obj->nidle). The ref that the owner's
- * field names has cached set, under its object's lock; whoever takes it
- * out of the field clears that flag, so it cannot be freed in between.
+ * owner: caching a ref evicts the one before. An object keeps at most
+ * U16_MAX idle refs (obj->nidle): at the cap a release frees its ref
+ * (glock_uncache_at_cap()). The ref that the owner's field names has
+ * cached set, under its object's lock; whoever takes it out of the field
+ * clears that flag, so it cannot be freed in between.
  */
 static struct glock_ref *glock_cache_ref(struct glock_owner *owner,
 					 struct glock_ref *ref)

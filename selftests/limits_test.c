@@ -4,6 +4,7 @@
  * parameters), IPC-namespace scoping of names, rmmod refused while in use.
  */
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "glock_test_util.h"
@@ -276,6 +277,55 @@ TEST_F(lim, released_locks_are_not_kept_in_bulk)
 	       before, after, n);
 	/* Slab keeps some free objects per CPU: far fewer than n. */
 	EXPECT_GT(before + n / 4, after);
+}
+
+/*
+ * An object counts the refs kept for it in 16 bits: 65535 files keep it at
+ * most, and at that cap a release frees its ref, a kept one included. Had
+ * the count wrapped, the lock would show as live with nobody on it.
+ */
+TEST_F_TIMEOUT(lim, refs_kept_per_lock_are_capped, 600)
+{
+	const int n = 65536 + 1;
+	const char *x = gt_name("cap");
+	struct rlimit rl = { n + 64, n + 64 };
+	long long locks = gt_stat("locks");
+	int *fds = calloc(n, sizeof(*fds));
+	char key[300], *buf;
+
+	ASSERT_NE(NULL, fds);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl)) TH_LOG("%s", strerror(errno));
+	for (int i = 0; i < n; i++) {
+		fds[i] = gt_open();
+		ASSERT_LE(0, fds[i]) TH_LOG("open %d: %s", i, strerror(errno));
+		ASSERT_EQ(0, gt_lock(fds[i], x, GLOCK_SHARED, 0));
+		ASSERT_EQ(0, gt_unlock(fds[i], x));
+	}
+	/* At the cap: one file's kept ref used again, another file caches. */
+	ASSERT_EQ(0, gt_lock(fds[0], x, GLOCK_SHARED, 0));
+	ASSERT_EQ(0, gt_lock(fds[n - 1], x, GLOCK_SHARED, 0));
+	ASSERT_EQ(0, gt_unlock(fds[n - 1], x));
+	ASSERT_EQ(0, gt_unlock(fds[0], x));
+	EXPECT_EQ(locks, gt_stat("locks"));
+	snprintf(key, sizeof(key), "lock name=%s ", x);
+	buf = gt_debugfs("locks");
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(NULL, strstr(buf, key)) TH_LOG("%s is listed", x);
+	free(buf);
+	/* Still a plain free lock to anyone. */
+	EXPECT_EQ(0, gt_lock(self->fd, x, GLOCK_EXCLUSIVE, 0));
+	EXPECT_EQ(0, gt_unlock(self->fd, x));
+	ASSERT_EQ(0, gt_lock(self->fd, nth(0), GLOCK_EXCLUSIVE, 0));
+	ASSERT_EQ(0, gt_unlock(self->fd, nth(0)));
+
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	EXPECT_EQ(locks, gt_stat("locks"));
+	buf = gt_debugfs("locks");
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(NULL, strstr(buf, key)) TH_LOG("%s is still listed", x);
+	free(buf);
 }
 
 TEST_F(lim, ipc_namespace_scopes_names)
