@@ -360,6 +360,12 @@ static bool glock_owner_full(struct glock_owner *owner)
 	       READ_ONCE(glock_max_locks_per_owner);
 }
 
+/* A ref's memory; the caller sets it up under its object's lock. */
+static struct glock_ref *glock_ref_alloc(void)
+{
+	return kmem_cache_alloc(glock_ref_cache, GFP_KERNEL_ACCOUNT);
+}
+
 /*
  * Find @key's object, or make it: true with it locked in *@objp; false
  * with -ENOLCK (a limit) or -ENOMEM in *@err. A new object needs a new
@@ -387,8 +393,7 @@ static bool __glock_obj_get(struct glock_owner *owner,
 			return false;
 		}
 		if (!*spare) {
-			*spare = kmem_cache_alloc(glock_ref_cache,
-						  GFP_KERNEL_ACCOUNT);
+			*spare = glock_ref_alloc();
 			if (!*spare) {
 				*err = -ENOMEM;
 				return false;
@@ -583,6 +588,12 @@ static void glock_ref_free_rcu(struct rcu_head *head)
 			container_of(head, struct glock_ref, rcu));
 }
 
+/* The owner neither holds, waits for nor has a handle on it. */
+static bool glock_ref_unused(const struct glock_ref *ref)
+{
+	return !ref->depth && !ref->nwait && !ref->nhandles;
+}
+
 /*
  * An object keeps at most U16_MAX idle refs (obj->nidle). A kept ref used
  * again and released at that cap leaves its owner's cache instead, unless
@@ -611,7 +622,7 @@ static void glock_ref_put(struct glock_ref *ref)
 	struct glock_obj *obj = ref->key.obj;
 
 	lockdep_assert_held(&obj->lock);
-	if (ref->depth || ref->nwait || ref->nhandles)
+	if (!glock_ref_unused(ref))
 		return;
 	if (!ref->charged) {
 		if (ref->cached)
@@ -1233,7 +1244,7 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 		glock_obj_unlock(obj);
 		if (ret != GLOCK_TRY_NEED_REF)
 			break;
-		spare = kmem_cache_alloc(glock_ref_cache, GFP_KERNEL_ACCOUNT);
+		spare = glock_ref_alloc();
 		if (!spare)
 			return -ENOMEM;
 	}
@@ -1241,8 +1252,7 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 	if (ret == GLOCK_TRY_BUSY) {
 		/* The slow path: a ref in hand, as it may need one. */
 		if (!spare)
-			spare = kmem_cache_alloc(glock_ref_cache,
-						 GFP_KERNEL_ACCOUNT);
+			spare = glock_ref_alloc();
 		ret = spare ? glock_block(owner, &key, NULL, mode, dl, &spare,
 					  result, depth) : -ENOMEM;
 	}
@@ -1283,8 +1293,8 @@ int glock_release(struct glock_owner *owner, const char *name, u32 len,
 	} else {
 		glock_drop(obj, ref, false, NULL, &wake);
 		*depth = ref->depth;
-		if (!ref->depth && !ref->nwait && !ref->nhandles &&
-		    !ref->cached && obj->nidle < U16_MAX)
+		if (glock_ref_unused(ref) && !ref->cached &&
+		    obj->nidle < U16_MAX)
 			evict = glock_cache_ref(owner, ref);
 		glock_ref_put(ref);
 		glock_obj_put(obj);
@@ -1343,7 +1353,7 @@ int glock_ref_for_handle(struct glock_owner *owner, const char *name,
 	struct glock_ref *ref;
 	int ret;
 
-	spare = kmem_cache_alloc(glock_ref_cache, GFP_KERNEL_ACCOUNT);
+	spare = glock_ref_alloc();
 	if (!spare)
 		return -ENOMEM;
 	glock_key_init(&key, owner, name, len);
