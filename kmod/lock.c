@@ -104,6 +104,28 @@ static struct rhashtable glock_refs;
 struct percpu_counter glock_nobjs;
 DEFINE_PER_CPU(struct glock_stats, glock_stats);
 
+/* Names are compared and checked by 8-byte words, loaded unaligned. */
+static inline u64 glock_name_word(const char *p)
+{
+	u64 w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/*
+ * Every byte of @w in 0x21..0x7e. A byte with bit 7 set fails at once;
+ * below 0x80, adding 0x5f sets bit 7 exactly from 0x21 on and adding 1
+ * sets it only for 0x7f, and neither carries into the next byte.
+ */
+static inline bool glock_name_word_ok(u64 w)
+{
+	const u64 high = 0x8080808080808080ULL;
+
+	return !((w | ~(w + 0x5f5f5f5f5f5f5f5fULL) |
+		  (w + 0x0101010101010101ULL)) & high);
+}
+
 /**
  * glock_check_name() - validate a lock name
  * @name: name bytes (kernel memory)
@@ -117,10 +139,32 @@ int glock_check_name(const char *name, size_t len)
 
 	if (!len || len > GLOCK_NAME_MAX)
 		return -EINVAL;
-	for (i = 0; i < len; i++)
-		if (name[i] < 0x21 || name[i] > 0x7e)
+	if (len < sizeof(u64)) {
+		for (i = 0; i < len; i++)
+			if (name[i] < 0x21 || name[i] > 0x7e)
+				return -EINVAL;
+		return 0;
+	}
+	/* By words, the last one overlapping the one before. */
+	for (i = 0; i < len - sizeof(u64); i += sizeof(u64))
+		if (!glock_name_word_ok(glock_name_word(name + i)))
 			return -EINVAL;
-	return 0;
+	return glock_name_word_ok(glock_name_word(name + len - sizeof(u64))) ?
+	       0 : -EINVAL;
+}
+
+/* @a and @b hold the same @len bytes; by words as glock_check_name(). */
+static bool glock_name_eq(const char *a, const char *b, size_t len)
+{
+	size_t i;
+
+	if (len < sizeof(u64))
+		return !memcmp(a, b, len);
+	for (i = 0; i < len - sizeof(u64); i += sizeof(u64))
+		if (glock_name_word(a + i) != glock_name_word(b + i))
+			return false;
+	i = len - sizeof(u64);
+	return glock_name_word(a + i) == glock_name_word(b + i);
 }
 
 /**
@@ -179,7 +223,7 @@ static int glock_obj_keycmp(const struct glock_obj *obj,
 			    const struct glock_key *key)
 {
 	return obj->ns != key->ns || obj->name_len != key->len ||
-	       memcmp(obj->name, key->name, key->len);
+	       !glock_name_eq(obj->name, key->name, key->len);
 }
 
 /* The table's compare, unlocked. */

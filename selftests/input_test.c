@@ -152,6 +152,48 @@ TEST_F(in, name_bytes_must_be_printable_without_space)
 	}
 }
 
+/*
+ * The kernel checks and compares names 8 bytes at a time, the last word
+ * overlapping the one before: every bad byte value at every position of
+ * names of 1 to 24 bytes (short, one word, word and a bit, two and three
+ * words), each one found.
+ */
+TEST_F(in, bad_byte_found_at_every_position)
+{
+	char name[24];
+	struct glock_state st;
+	int bad = 0;
+
+	for (size_t len = 1; len <= sizeof(name); len++) {
+		for (size_t pos = 0; pos < len; pos++) {
+			for (int c = 0; c < 256; c++) {
+				if (c >= 0x21 && c <= 0x7e)
+					continue;
+				memset(name, 'g', len);
+				name[pos] = c;
+				if (raw_lock(self->fd, name, len,
+					     GLOCK_EXCLUSIVE, 0, 0) != -1 ||
+				    errno != EINVAL ||
+				    raw_unlock(self->fd, name, len) != -1 ||
+				    errno != EINVAL ||
+				    raw_state(self->fd, name, len, &st) != -1 ||
+				    errno != EINVAL) {
+					if (!bad++)
+						TH_LOG("len %zu: byte %#x at %zu not refused",
+						       len, c, pos);
+				}
+			}
+		}
+		/* All good bytes, the bounds included, are accepted. */
+		for (size_t pos = 0; pos < len; pos++)
+			name[pos] = pos & 1 ? 0x7e : 0x21;
+		EXPECT_EQ(0, raw_lock(self->fd, name, len, GLOCK_EXCLUSIVE,
+				      0, 0)) TH_LOG("len %zu", len);
+		EXPECT_EQ(0, raw_unlock(self->fd, name, len));
+	}
+	EXPECT_EQ(0, bad);
+}
+
 TEST_F(in, bad_pointers_are_efault)
 {
 	char *edge = self->map + self->page - 4;	/* 4 bytes, then a hole */
