@@ -12,7 +12,7 @@
  * the slot, lock the ref's object and check that the slot still holds
  * that ref, which no PUT_HANDLE can then change. RCU keeps what they read
  * valid: a grown table frees the old one after a grace period, and a ref
- * that has had a handle is freed after one (lock.c).
+ * that has had a handle is freed after one (ref->rcu_free, lock.c).
  *
  * The table is a flat array indexed by handle, not an xarray: a lookup is
  * a bounds check and a load (an xarray's RCU walk was a quarter of the
@@ -51,28 +51,6 @@ static struct glock_ref *glock_handle_ref(struct glock_handles *hs,
 	return h < hs->cap ? glock_handle_table(hs)[h] : NULL; /* 0: NULL */
 }
 
-/*
- * The read side of a lockless lookup. With preemption off a section is an
- * RCU reader (the flavours are one since v4.20) and costs no call, where
- * Debian's preemptible rcu_read_lock() costs two, as dear as the table's
- * lock. Under PREEMPT_RT the object lock sleeps: there it is RCU proper.
- */
-static inline void glock_handle_read_lock(void)
-{
-	if (IS_ENABLED(CONFIG_PREEMPT_RT))
-		rcu_read_lock();
-	else
-		rcu_read_lock_sched();
-}
-
-static inline void glock_handle_read_unlock(void)
-{
-	if (IS_ENABLED(CONFIG_PREEMPT_RT))
-		rcu_read_unlock();
-	else
-		rcu_read_unlock_sched();
-}
-
 /* The same without the lock, in a read section: NULL, or a ref it keeps. */
 static struct glock_ref *glock_handle_peek(struct glock_handles *hs,
 					   unsigned long h)
@@ -100,20 +78,20 @@ static __always_inline bool __glock_handle_lock(struct glock_owner *owner,
 	struct glock_obj *obj;
 	struct glock_ref *ref;
 
-	glock_handle_read_lock();
+	glock_lockless_begin();
 	while ((ref = glock_handle_peek(hs, h))) {
 		obj = ref->key.obj;	/* fixed for the ref's life */
 		spin_lock(&obj->lock);
 		/* Not put meanwhile (maybe to be reused)? */
 		if (glock_handle_peek(hs, h) == ref) {
-			glock_handle_read_unlock();
+			glock_lockless_end();
 			*refp = ref;
 			__release(obj_lock);	/* counted by the caller */
 			return true;
 		}
 		spin_unlock(&obj->lock);
 	}
-	glock_handle_read_unlock();
+	glock_lockless_end();
 	*refp = NULL;
 	return false;
 }

@@ -33,7 +33,11 @@
  *   and uncharged (ref->cached, under obj->lock), and keeps its object in
  *   the table, uncounted and unlisted (obj->nidle, obj->resident). Caching
  *   another evicts it: whoever takes a ref out of owner->cached clears its
- *   flag, under its object's lock, and only then may it be freed.
+ *   flag, under its object's lock, and only then may it be freed. A
+ *   request by name looks there first, without the table: it reads the
+ *   field locklessly, locks the ref's object and reads the field again
+ *   (glock_cached_lock()), as a handle's lookup does; so a ref that has
+ *   been cached is freed after a grace period too.
  * - The graph lock (deadlock.c) is taken, outside any spinlock, by a request
  *   that must sleep: "enqueue, then look for a cycle" is atomic against
  *   every other enqueue. The search runs with no object lock held; the
@@ -574,18 +578,20 @@ static bool glock_ref_charge(struct glock_obj *obj, struct glock_owner *owner)
 }
 
 /*
- * Find @owner's ref on @obj, charged, or make it from *@spare (taken when
- * used). NULL with -ENOLCK over a limit, -ENOMEM if the ref hash cannot
- * grow, or GLOCK_TRY_NEED_REF if a ref must be made and there is no
- * spare: the caller allocates one, unlocked, and asks again.
+ * Find @owner's ref on @obj (@ref if the caller knows it, else NULL),
+ * charged, or make it from *@spare (taken when used). NULL with -ENOLCK
+ * over a limit, -ENOMEM if the ref hash cannot grow, or GLOCK_TRY_NEED_REF
+ * if a ref must be made and there is no spare: the caller allocates one,
+ * unlocked, and asks again.
  */
 static struct glock_ref *glock_ref_get(struct glock_obj *obj,
 				       struct glock_owner *owner,
+				       struct glock_ref *ref,
 				       struct glock_ref **spare, int *err)
 {
-	struct glock_ref *ref = glock_find_ref(obj, owner);
-
 	lockdep_assert_held(&obj->lock);
+	if (!ref)
+		ref = glock_find_ref(obj, owner);
 	if (ref && ref->charged)
 		return ref;
 	if (!ref && (!spare || !*spare)) {
@@ -649,7 +655,7 @@ static bool glock_uncache_at_cap(struct glock_owner *owner,
 {
 	spin_lock(&owner->lock);
 	if (owner->cached == ref) {
-		owner->cached = NULL;
+		WRITE_ONCE(owner->cached, NULL);
 		ref->cached = false;
 	}
 	spin_unlock(&owner->lock);
@@ -693,7 +699,7 @@ static void glock_ref_put(struct glock_ref *ref)
 		rhashtable_remove_fast(&glock_refs, &ref->hnode,
 				       glock_ref_params);
 	/* A hash walk or a handle lookup (handle.c) may still pass by it. */
-	if (obj->refs_hashed || ref->handled)
+	if (obj->refs_hashed || ref->rcu_free)
 		call_rcu(&ref->rcu, glock_ref_free_rcu);
 	else
 		kmem_cache_free(glock_ref_cache, ref);
@@ -716,9 +722,11 @@ static struct glock_ref *glock_cache_ref(struct glock_owner *owner,
 
 	lockdep_assert_held(&ref->key.obj->lock);
 	ref->cached = true;
+	ref->rcu_free = true;	/* glock_cached_lock() reads it locklessly */
 	spin_lock(&owner->lock);
 	old = owner->cached;
-	owner->cached = ref;
+	/* Set up before it is seen: pairs with glock_cached_lock()'s read. */
+	smp_store_release(&owner->cached, ref);
 	spin_unlock(&owner->lock);
 	return old;
 }
@@ -734,6 +742,45 @@ static void glock_uncache_ref(struct glock_ref *ref)
 	glock_obj_put(obj);
 	glock_obj_unlock(obj);
 }
+
+/*
+ * The owner's cached ref, if it is @name's: true with it in *@refp and its
+ * object locked. A name taken and released in a loop then needs no hash
+ * and no table lookup, as a handle does not. Read as a handle's slot is
+ * (handle.c): in a lockless section, the field, the ref's object locked,
+ * the field again. A ref leaves the field before it can be freed and is
+ * freed after a grace period (ref->rcu_free), so seeing it there under
+ * its object's lock means it is live, and so is its object, whose name
+ * is then fixed. Through glock_cached_lock(), for sparse.
+ */
+static __always_inline bool __glock_cached_lock(struct glock_owner *owner,
+						const char *name, u32 len,
+						struct glock_ref **refp)
+{
+	struct glock_obj *obj;
+	struct glock_ref *ref;
+
+	glock_lockless_begin();
+	ref = READ_ONCE(owner->cached);
+	if (ref) {
+		obj = ref->key.obj;	/* fixed for the ref's life */
+		spin_lock(&obj->lock);
+		if (READ_ONCE(owner->cached) == ref && obj->name_len == len &&
+		    glock_name_eq(obj->name, name, len)) {
+			glock_lockless_end();
+			*refp = ref;
+			__release(obj_lock);	/* counted by the caller */
+			return true;
+		}
+		spin_unlock(&obj->lock);
+	}
+	glock_lockless_end();
+	*refp = NULL;
+	return false;
+}
+
+#define glock_cached_lock(owner, name, len, refp)			\
+	__cond_lock(obj_lock, __glock_cached_lock(owner, name, len, refp))
 
 /* Would @mode be compatible with the current holders, for @ref's owner? */
 static bool glock_compatible(const struct glock_obj *obj,
@@ -1000,7 +1047,7 @@ static __always_inline int glock_try(struct glock_owner *owner,
 	if (!list_empty(&obj->waiters) || !glock_compatible(obj, NULL, mode))
 		return GLOCK_TRY_BUSY;
 	if (!ref || !ref->charged) {
-		ref = glock_ref_get(obj, owner, spare, &err);
+		ref = glock_ref_get(obj, owner, ref, spare, &err);
 		if (!ref)
 			return err;
 	}
@@ -1120,7 +1167,7 @@ static int glock_queue(struct glock_owner *owner, struct glock_obj *obj,
 	ret = glock_try(owner, obj, NULL, mode, spare, result, depth);
 	if (ret != GLOCK_TRY_BUSY)
 		return ret;
-	w->ref = glock_ref_get(obj, owner, spare, &ret);
+	w->ref = glock_ref_get(obj, owner, NULL, spare, &ret);
 	if (!w->ref)
 		return ret;
 	w->obj = obj;
@@ -1233,6 +1280,30 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 	return ret;
 }
 
+/*
+ * One glock_try() on @obj, locked by the caller, which this unlocks:
+ * a busy lock is counted as contended, and is -EAGAIN for a @try.
+ */
+static __always_inline int glock_try_once(struct glock_owner *owner,
+					  struct glock_obj *obj,
+					  struct glock_ref *ref, u32 mode,
+					  bool try, struct glock_ref **spare,
+					  u32 *result, u32 *depth)
+	__releases(obj_lock)
+{
+	int ret = glock_try(owner, obj, ref, mode, spare, result, depth);
+
+	if (ret == GLOCK_TRY_BUSY) {
+		glock_count(&obj->contended);
+		this_cpu_inc(glock_stats.contended);
+		if (try)
+			ret = -EAGAIN;
+	}
+	glock_obj_put(obj);
+	glock_obj_unlock(obj);
+	return ret;
+}
+
 /**
  * glock_acquire() - take @name for @owner (arguments already validated)
  * @owner: the requesting owner
@@ -1251,12 +1322,12 @@ static int glock_block(struct glock_owner *owner, const struct glock_key *key,
 int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 		  u32 mode, s64 timeout_ns, u32 flags, u32 *result, u32 *depth)
 {
-	struct glock_ref *spare;
+	struct glock_ref *spare, *ref;
 	struct glock_key key;
 	struct glock_obj *obj;
 	ktime_t deadline, *dl = NULL;
 	bool try = !timeout_ns;
-	int ret;
+	int ret = GLOCK_TRY_NEED_REF;	/* nothing looked at yet */
 
 	*result = 0;
 	*depth = 0;
@@ -1271,21 +1342,22 @@ int glock_acquire(struct glock_owner *owner, const char *name, u32 len,
 		dl = &deadline;
 	}
 
-	/* A ref is allocated only when the owner has none on the object. */
+	/* The owner's cached ref first: no hash, no lookup, no allocation. */
 	spare = NULL;
+	if (glock_cached_lock(owner, name, len, &ref)) {
+		ret = glock_try_once(owner, ref->key.obj, ref, mode, try,
+				     &spare, result, depth);
+		if (ret != GLOCK_TRY_BUSY)
+			return ret < 0 ? ret : 0;
+	}
+
+	/* A ref is allocated only when the owner has none on the object. */
 	glock_key_init(&key, owner, name, len);
-	for (;;) {
+	while (ret != GLOCK_TRY_BUSY) {
 		if (!glock_obj_get(owner, &key, &obj, &spare, &ret))
 			break;
-		ret = glock_try(owner, obj, NULL, mode, &spare, result, depth);
-		if (ret == GLOCK_TRY_BUSY) {
-			glock_count(&obj->contended);
-			this_cpu_inc(glock_stats.contended);
-			if (try)
-				ret = -EAGAIN;
-		}
-		glock_obj_put(obj);
-		glock_obj_unlock(obj);
+		ret = glock_try_once(owner, obj, NULL, mode, try, &spare,
+				     result, depth);
 		if (ret != GLOCK_TRY_NEED_REF)
 			break;
 		spare = glock_ref_alloc();
@@ -1326,10 +1398,14 @@ int glock_release(struct glock_owner *owner, const char *name, u32 len,
 	int ret = 0;
 
 	glock_wakeups_init(&wake);
-	glock_key_init(&key, owner, name, len);
-	if (!glock_lookup_lock(&key, &obj))
-		return -EPERM;
-	ref = glock_find_ref(obj, owner);
+	if (glock_cached_lock(owner, name, len, &ref)) {
+		obj = ref->key.obj;
+	} else {
+		glock_key_init(&key, owner, name, len);
+		if (!glock_lookup_lock(&key, &obj))
+			return -EPERM;
+		ref = glock_find_ref(obj, owner);
+	}
 	if (!ref || !ref->depth) {
 		ret = -EPERM;
 	} else if (mode && mode != ref->mode) {
@@ -1405,10 +1481,10 @@ int glock_ref_for_handle(struct glock_owner *owner, const char *name,
 		kmem_cache_free(glock_ref_cache, spare);
 		return ret;
 	}
-	ref = glock_ref_get(obj, owner, &spare, &ret);
+	ref = glock_ref_get(obj, owner, NULL, &spare, &ret);
 	if (ref) {
 		ref->nhandles++;
-		ref->handled = true;
+		ref->rcu_free = true;
 	}
 	glock_obj_put(obj);
 	glock_obj_unlock(obj);
@@ -1591,7 +1667,7 @@ void glock_release_all(struct glock_owner *owner)
 	struct glock_obj *obj;
 
 	spin_lock(&owner->lock);
-	owner->cached = NULL;	/* each ref's flag is cleared below */
+	WRITE_ONCE(owner->cached, NULL);	/* each ref's flag: below */
 	spin_unlock(&owner->lock);
 	for (;;) {
 		/* Only this owner adds or removes its refs, and it is ending. */

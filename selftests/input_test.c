@@ -194,6 +194,60 @@ TEST_F(in, bad_byte_found_at_every_position)
 	EXPECT_EQ(0, bad);
 }
 
+/*
+ * Names that differ in one byte, at any position, are different locks:
+ * through the table, and through the lock a file keeps after releasing
+ * it (its next request for a name of the same length looks there first).
+ * The negative control: the same name is busy.
+ */
+TEST_F(in, names_differing_in_one_byte_are_different_locks)
+{
+	char name[24], other[24];
+	int holder = gt_open(), wrong = 0;
+	struct glock_state st;
+
+	ASSERT_LE(0, holder);
+	for (size_t len = 1; len <= sizeof(name); len++) {
+		for (size_t pos = 0; pos < len; pos++) {
+			memset(name, 'k', len);
+			memcpy(other, name, len);
+			other[pos] = 'K';
+			/* This file keeps @name, then @holder takes it. */
+			ASSERT_EQ(0, raw_lock(self->fd, name, len,
+					      GLOCK_EXCLUSIVE, 0, 0));
+			ASSERT_EQ(0, raw_unlock(self->fd, name, len));
+			ASSERT_EQ(0, raw_lock(holder, name, len,
+					      GLOCK_EXCLUSIVE, 0, 0));
+			/* The same name is busy; the other one is free. */
+			if (raw_lock(self->fd, name, len, GLOCK_EXCLUSIVE,
+				     0, 0) != -1 || errno != EAGAIN)
+				wrong++;
+			if (raw_lock(self->fd, other, len, GLOCK_EXCLUSIVE,
+				     0, 0)) {
+				wrong++;
+			} else {
+				ASSERT_EQ(0, raw_state(holder, other, len,
+						       &st));
+				if (st.holders != 1 || st.depth)
+					wrong++;
+				if (raw_unlock(self->fd, other, len))
+					wrong++;
+			}
+			/* Nor does unlocking one release the other. */
+			if (raw_unlock(self->fd, name, len) != -1 ||
+			    errno != EPERM)
+				wrong++;
+			ASSERT_EQ(0, raw_unlock(holder, name, len));
+			if (wrong) {
+				TH_LOG("len %zu, byte %zu", len, pos);
+				break;
+			}
+		}
+	}
+	EXPECT_EQ(0, wrong);
+	close(holder);
+}
+
 TEST_F(in, bad_pointers_are_efault)
 {
 	char *edge = self->map + self->page - 4;	/* 4 bytes, then a hole */

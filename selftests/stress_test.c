@@ -2,8 +2,10 @@
 /*
  * glock under load: many processes taking a few locks in random modes and
  * timeouts keep exclusion intact and never see EDEADLK when they take locks
- * in one global order; owners killed at random leave nothing behind.
+ * in one global order; owners killed at random leave nothing behind; the
+ * threads of one file race on the lock it keeps after a release.
  */
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include "glock_test_util.h"
@@ -21,6 +23,7 @@ struct counters {
 	int last_errno;
 	int ops;
 	int granted;
+	int stop;
 };
 
 FIXTURE(st) {
@@ -228,6 +231,116 @@ TEST_F_TIMEOUT(st, owners_killed_at_random_leave_nothing, 600)
 	}
 	if (owners0 >= 0)
 		EXPECT_EQ(owners0, gt_stat("owners"));
+}
+
+#define KEPT_THREADS	3
+#define KEPT_ITERS	4000
+
+struct kept_arg {
+	int fd;
+	struct counters *c;
+	const char *names[2];	/* lname()'s buffers are not for threads */
+	unsigned int seed;
+};
+
+/* A thread of the shared file: lock 0 or 1 at random, shared, by name. */
+static void *kept_thread(void *p)
+{
+	struct kept_arg *a = p;
+	struct counters *c = a->c;
+
+	for (int it = 0; it < KEPT_ITERS; it++) {
+		int i = rand_r(&a->seed) % 2;
+
+		__atomic_add_fetch(&c->ops, 1, __ATOMIC_SEQ_CST);
+		if (gt_lock(a->fd, a->names[i], GLOCK_SHARED, -1)) {
+			c->last_errno = errno;
+			__atomic_add_fetch(&c->unexpected, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		enter(c, i, GLOCK_SHARED);
+		leave(c, i, GLOCK_SHARED);
+		if (gt_unlock(a->fd, a->names[i])) {
+			c->last_errno = errno;
+			__atomic_add_fetch(&c->unexpected, 1, __ATOMIC_SEQ_CST);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A file keeps the last lock it released by name and looks there first,
+ * without the table. Three threads of one file take two names in turn,
+ * so each release evicts the lock another thread may be taking that way,
+ * while another process takes them exclusively with a 1 ms timeout (and
+ * so the threads queue behind it): exclusion holds, no call fails, and
+ * at the end nothing is held or listed.
+ */
+TEST_F_TIMEOUT(st, threads_of_one_file_race_on_its_kept_lock, 300)
+{
+	struct kept_arg args[KEPT_THREADS];
+	pthread_t t[KEPT_THREADS];
+	pid_t base = getpid();
+	struct glock_state st;
+	struct counters *c = self->sh;
+	char *locks, rec[64];
+	int xgot = 0;
+
+	self->pids[0] = fork();
+	ASSERT_LE(0, self->pids[0]);
+	if (!self->pids[0]) {
+		int fd = gt_open(), i = 0;
+
+		if (fd < 0)
+			_exit(10);
+		while (!__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST)) {
+			i ^= 1;
+			if (gt_lock(fd, lname(i, base), GLOCK_EXCLUSIVE,
+				    GT_MSEC)) {
+				if (errno != ETIMEDOUT)
+					_exit(11);
+				continue;
+			}
+			__atomic_add_fetch(&c->granted, 1, __ATOMIC_SEQ_CST);
+			enter(c, i, GLOCK_EXCLUSIVE);
+			usleep(50);
+			leave(c, i, GLOCK_EXCLUSIVE);
+			if (gt_unlock(fd, lname(i, base)))
+				_exit(12);
+		}
+		_exit(0);
+	}
+	for (int k = 0; k < KEPT_THREADS; k++) {
+		args[k] = (struct kept_arg){ self->fd, c,
+					     { lname(0, base), lname(1, base) },
+					     7 * k + 1 };
+		ASSERT_EQ(0, pthread_create(&t[k], NULL, kept_thread,
+					    &args[k]));
+	}
+	for (int k = 0; k < KEPT_THREADS; k++)
+		ASSERT_EQ(0, pthread_join(t[k], NULL));
+	xgot = __atomic_load_n(&c->granted, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->stop, 1, __ATOMIC_SEQ_CST);
+	EXPECT_EQ(0, gt_reap(self->pids[0], GT_SOON_MS));
+	self->pids[0] = 0;
+
+	EXPECT_EQ(0, c->unexpected) TH_LOG("last errno %d", c->last_errno);
+	EXPECT_EQ(0, c->violations);
+	EXPECT_EQ(KEPT_THREADS * KEPT_ITERS, c->ops);
+	EXPECT_LT(0, xgot) TH_LOG("the exclusive process never got in");
+	TH_LOG("%d pairs by %d threads of one file, %d exclusive grants to "
+	       "another", c->ops, KEPT_THREADS, xgot);
+	locks = gt_debugfs("locks");
+	ASSERT_NE(NULL, locks);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, gt_state(self->fd, lname(i, base), &st));
+		EXPECT_EQ(0, st.depth);
+		EXPECT_EQ(0, st.holders);
+		EXPECT_EQ(0, st.waiters);
+		snprintf(rec, sizeof(rec), "name=%s ", lname(i, base));
+		EXPECT_EQ(NULL, strstr(locks, rec)) TH_LOG("%s listed", rec);
+	}
+	free(locks);
 }
 
 TEST_HARNESS_MAIN
