@@ -286,7 +286,7 @@ static int glock_stats_show(struct seq_file *m, void *v)
 	mutex_unlock(&glock_owners_lock);
 
 	seq_printf(m, "stats locks=%lld owners=%u marks=%u marks_dropped=%llu acquired=%llu contended=%llu timeouts=%llu deadlocks=%llu abandons=%llu deadlock_search_truncated=%llu rules=%u denials=%llu quota_refusals=%llu\n",
-		   percpu_counter_sum(&glock_nobjs), nowners, nmarks, dropped,
+		   glock_nobjs_counted(), nowners, nmarks, dropped,
 		   sum.acquired, sum.contended, sum.timeouts, sum.deadlocks,
 		   sum.abandons, sum.dd_truncated, glock_rules_count(),
 		   sum.denials, sum.quota_refusals);

@@ -335,6 +335,7 @@ extern unsigned int glock_spin_us;
 /* lock.c */
 extern struct rhashtable glock_objs;
 extern struct percpu_counter glock_nobjs;
+s64 glock_nobjs_counted(void);
 int glock_table_init(void);
 void glock_table_exit(void);
 void glock_obj_put(struct glock_obj *obj);
@@ -411,8 +412,9 @@ void glock_debugfs_exit(void);
 
 /*
  * Kept only by idle cached refs: the lock is free, nobody waits for it,
- * and it carries no abandoned notice. Such an object is not counted in
- * glock_nobjs and not listed; locking it again needs no allocation.
+ * and it carries no abandoned notice. Such an object is not counted
+ * (glock_nobjs_counted()) and not listed; locking it again needs no
+ * allocation.
  */
 static inline bool glock_obj_resident(const struct glock_obj *obj)
 {
