@@ -17,6 +17,9 @@
 # default selftests/settings),
 # GLOCK_TESTS (glob: run only the test programs whose names match),
 # VM_APPEND (more guest kernel command line, e.g. kcsan.skip_watch=1000),
+# VM_ICOUNT=1 (QEMU -icount shift=0: guest time counts instructions, one
+# per ns, so make bench and make profile give the same figures every run:
+# for comparing two builds of the kernel code, not for the targets),
 # GLOCK_KMOD_DIR (the modules to load; default <repo>/kmod),
 # GLOCK_STRICT=1 (a skipped test fails; make check sets it).
 set -uo pipefail
@@ -122,6 +125,7 @@ for attempt in 1 2 3; do
 		-m "${VM_MEMORY:-2G}" --cpus "${VM_CPUS:-2}" \
 		--rwdir "$guest_results=$results" -v --exec "$guest_cmd" \
 		${VM_APPEND:+--append "$VM_APPEND"} \
+		${VM_ICOUNT:+--qemu-opts "-icount shift=0,sleep=off"} \
 		</dev/null 2>"$results/console.log" > >(tee "$results/output.log") &
 	vm=$!
 	interrupted=0
