@@ -2053,138 +2053,135 @@ static bool kill_waiter_queued(enum kill_kind kind, int sfd,
 }
 
 /*
- * @trials kills of a holder of @kind with one waiter queued: kill() to the
- * waiter's lock call returning, sorted into @lat. With @release the signal
- * is SIGUSR1, whose handler releases and the holder lives on (killed once
- * the waiter is done). Returns the trials done.
+ * One kill of a holder of @kind with one waiter queued, trial @t: kill()
+ * to the waiter's lock call returning, in ns, or -1 if it failed. With
+ * @release the signal is SIGUSR1, whose handler releases and the holder
+ * lives on (killed once the waiter is done).
  */
-static int kill_trials(enum kill_kind kind, bool release, int sfd,
-		       int64_t *lat, int trials)
+static int64_t kill_trial(enum kill_kind kind, bool release, int sfd, int t)
 {
-	int n = 0, t;
+	char name[64];
+	pid_t holder, waiter;
+	int64_t give_up, t_kill;
+	bool ok = true;
 
-	for (t = 0; t < trials; t++) {
-		char name[64];
-		pid_t holder, waiter;
-		int64_t give_up, t_kill;
-		bool ok = true;
-
-		snprintf(name, sizeof(name), "glock-bench.kill.%d.%d",
-			 getpid(), t);
-		shm->ready = 0;
-		shm->t_wake = 0;
-		fflush(stdout);
-		holder = fork();
-		if (!holder) {
-			holder_kind = kind;
-			holder_fd = kill_take(kind, name, false);
-			signal(SIGUSR1, holder_release);
-			__atomic_store_n(&shm->ready, 1, __ATOMIC_RELEASE);
-			for (;;)
-				pause();
-		}
-		give_up = now_ns() + 10000000000LL;
-		while (holder > 0 &&
-		       !__atomic_load_n(&shm->ready, __ATOMIC_ACQUIRE) &&
-		       now_ns() < give_up)
-			sleep_ns(200000);
-		waiter = fork();
-		if (!waiter) {
-			__atomic_store_n(&shm->ready, 2, __ATOMIC_RELEASE);
-			int fd = kill_take(kind, name, true);
-
-			__atomic_store_n(&shm->t_wake, now_ns(),
-					 __ATOMIC_RELEASE);
-			kill_give(kind, fd, name);
-		}
-		if (holder < 0 || waiter < 0) {
-			warnx("fork: %s", strerror(errno));
-			if (holder > 0)
-				kill(holder, SIGKILL);
-			break;
-		}
-		/* Queued, and asleep in the kernel. */
-		give_up = now_ns() + 10000000000LL;
-		while (!kill_waiter_queued(kind, sfd, name, waiter)) {
-			if (now_ns() > give_up) {
-				warnx("%s, kill trial %d: the waiter never "
-				      "queued", kill_names[kind], t);
-				ok = false;
-				break;
-			}
-			sleep_ns(200000);
-		}
-		sleep_ns(2000000);
-		t_kill = now_ns();
-		kill(holder, release ? SIGUSR1 : SIGKILL);
-		if (!reap(waiter, 10) || !ok)
-			ok = false;
-		if (release)
-			kill(holder, SIGKILL);
-		reap(holder, 10);
-		if (!ok || !shm->t_wake)
-			break;
-		lat[n++] = shm->t_wake - t_kill;
+	snprintf(name, sizeof(name), "glock-bench.kill.%d.%d.%d", getpid(),
+		 release, t);
+	shm->ready = 0;
+	shm->t_wake = 0;
+	fflush(stdout);
+	holder = fork();
+	if (!holder) {
+		holder_kind = kind;
+		holder_fd = kill_take(kind, name, false);
+		signal(SIGUSR1, holder_release);
+		__atomic_store_n(&shm->ready, 1, __ATOMIC_RELEASE);
+		for (;;)
+			pause();
 	}
-	qsort(lat, n, sizeof(*lat), cmp_i64);
-	return n;
+	give_up = now_ns() + 10000000000LL;
+	while (holder > 0 && !__atomic_load_n(&shm->ready, __ATOMIC_ACQUIRE) &&
+	       now_ns() < give_up)
+		sleep_ns(200000);
+	waiter = fork();
+	if (!waiter) {
+		__atomic_store_n(&shm->ready, 2, __ATOMIC_RELEASE);
+		int fd = kill_take(kind, name, true);
+
+		__atomic_store_n(&shm->t_wake, now_ns(), __ATOMIC_RELEASE);
+		kill_give(kind, fd, name);
+	}
+	if (holder < 0 || waiter < 0) {
+		warnx("fork: %s", strerror(errno));
+		if (holder > 0)
+			kill(holder, SIGKILL);
+		return -1;
+	}
+	/* Queued, and asleep in the kernel. */
+	give_up = now_ns() + 10000000000LL;
+	while (!kill_waiter_queued(kind, sfd, name, waiter)) {
+		if (now_ns() > give_up) {
+			warnx("%s, kill trial %d: the waiter never queued",
+			      kill_names[kind], t);
+			ok = false;
+			break;
+		}
+		sleep_ns(200000);
+	}
+	sleep_ns(2000000);
+	t_kill = now_ns();
+	kill(holder, release ? SIGUSR1 : SIGKILL);
+	if (!reap(waiter, 10) || !ok)
+		ok = false;
+	if (release)
+		kill(holder, SIGKILL);
+	reap(holder, 10);
+	return ok && shm->t_wake ? shm->t_wake - t_kill : -1;
 }
 
 static void kill_latency(void)
 {
-	int64_t *lat = calloc(opt_kill_trials, sizeof(*lat));
-	double med[KILL_KINDS] = { -1, -1, -1 }, rel;
-	int64_t t0 = now_ns();
-	int k, n, sfd;
+	int64_t *lat[2][KILL_KINDS], v, t0 = now_ns();
+	double med[2][KILL_KINDS];
+	int k, n = opt_kill_trials, rel, t, sfd;
+	bool ok = true;
 
 	printf("\n## 5. SIGKILL of the holder -> the queued waiter running, "
-	       "%d trials each\n\n", opt_kill_trials);
+	       "%d trials each\n\n", n);
 	sfd = open("/dev/glock", O_RDWR | O_CLOEXEC);
-	if (!lat || sfd < 0) {
+	for (rel = 0; rel < 2; rel++)
+		for (k = 0; k < KILL_KINDS; k++) {
+			lat[rel][k] = calloc(n, sizeof(*lat[rel][k]));
+			ok = ok && lat[rel][k];
+		}
+	if (!ok || sfd < 0) {
 		warnx("kill latency: %s", strerror(errno));
-		failed = true;
-		target("SIGKILL -> waiter running, median", -1, true, 1.0, 3,
-		       " ms");
-		free(lat);
-		return;
+		n = 0;
 	}
+	/*
+	 * Interleaved, trial by trial, so that the host's load and whatever
+	 * the sections before left running (an RCU backlog, a table
+	 * shrinking) fall on every mechanism alike.
+	 */
+	for (t = 0; t < n && ok; t++)
+		for (rel = 0; rel < 2 && ok; rel++)
+			for (k = 0; k < KILL_KINDS && ok; k++) {
+				v = kill_trial(k, rel, sfd, t);
+				if (v < 0) {
+					printf("%s: trial %d of %d failed\n",
+					       kill_names[k], t + 1, n);
+					ok = false;
+				}
+				lat[rel][k][t] = v;
+			}
+	if (!ok)
+		failed = true;
+	if (sfd >= 0)
+		close(sfd);
 	printf("%-30s %10s %8s %8s %8s %12s %10s\n", "mechanism",
 	       "median ms", "min ms", "max ms", "x flock", "release ms",
 	       "exit ms");
-	for (k = 0; k < KILL_KINDS; k++) {
-		n = kill_trials(k, false, sfd, lat, opt_kill_trials);
-		if (n < opt_kill_trials) {
-			failed = true;
-			printf("%-30s %10s (%d of %d trials)\n", kill_names[k],
-			       "failed", n, opt_kill_trials);
-			continue;
+	for (k = 0; ok && k < KILL_KINDS; k++) {
+		for (rel = 0; rel < 2; rel++) {
+			qsort(lat[rel][k], n, sizeof(int64_t), cmp_i64);
+			med[rel][k] = lat[rel][k][n / 2] / 1e6;
 		}
-		med[k] = lat[n / 2] / 1e6;
-		printf("%-30s %10.3f %8.3f %8.3f", kill_names[k], med[k],
-		       lat[0] / 1e6, lat[n - 1] / 1e6);
-		if (med[KILL_FLOCK] > 0)
-			printf(" %8.2f", med[k] / med[KILL_FLOCK]);
-		else
-			printf(" %8s", "");
-		n = kill_trials(k, true, sfd, lat, opt_kill_trials);
-		if (n < opt_kill_trials) {
-			failed = true;
-			printf(" %12s\n", "failed");
-			continue;
-		}
-		rel = lat[n / 2] / 1e6;
-		printf(" %12.3f %10.3f\n", rel, med[k] - rel);
+		printf("%-30s %10.3f %8.3f %8.3f %8.2f %12.3f %10.3f\n",
+		       kill_names[k], med[0][k], lat[0][k][0] / 1e6,
+		       lat[0][k][n - 1] / 1e6, med[0][k] / med[0][KILL_FLOCK],
+		       med[1][k], med[0][k] - med[1][k]);
 	}
-	close(sfd);
-	printf("# kill() to the waiter's lock call returning. release: the same "
-	       "holder, sent SIGUSR1,\n# closes its file (SysV: undoes its op) "
-	       "in the handler and lives on; exit = median - release,\n"
-	       "# the dying holder's exit before its files are closed and "
-	       "its undo runs\n");
+	printf("# kill() to the waiter's lock call returning, the mechanisms' "
+	       "trials interleaved. release:\n# the same holder, sent SIGUSR1, "
+	       "closes its file (SysV: undoes its op) in the handler\n# and "
+	       "lives on; exit = median - release, the dying holder's exit "
+	       "before its files are\n# closed and its undo runs\n");
 	printf("# (%.1f s)\n\n", (now_ns() - t0) / 1e9);
-	target("SIGKILL -> waiter running, median", med[KILL_GLOCK], true,
-	       1.0, 3, " ms");
-	free(lat);
+	target("SIGKILL -> waiter running, median", ok ? med[0][KILL_GLOCK] : -1,
+	       true, 1.0, 3, " ms");
+	for (rel = 0; rel < 2; rel++)
+		for (k = 0; k < KILL_KINDS; k++)
+			free(lat[rel][k]);
 }
 
 /* ---- 6. costs the design forces ---- */
