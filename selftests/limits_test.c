@@ -241,6 +241,87 @@ TEST_F(lim, released_locks_free_their_slots)
 	close(fd2);
 }
 
+/*
+ * Many files of an unprivileged user keep a lock each (1000 resident
+ * objects): none of it is counted or takes room from anyone, under
+ * max_locks (the kernel counts resident objects apart, and sums exactly
+ * near the limit) or that user's own max_locks_per_user; taking one of
+ * those names again counts as a new lock.
+ */
+TEST_F_TIMEOUT(lim, files_keeping_locks_take_no_room, 300)
+{
+	const int n = 1000;
+	long long base = gt_stat("locks");
+	long long per_user = gt_param_get("max_locks_per_user");
+	struct rlimit rl = { n + 64, n + 64 };
+	int go[2], ready[2], status;
+	char name[64], byte;
+	pid_t pid;
+
+	ASSERT_LE(0, base);
+	ASSERT_LT(0, per_user);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ready));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = -1, bad = 0;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		for (int i = 0; i < n; i++) {
+			fd = gt_open();
+			snprintf(name, sizeof(name), "gt-%d-kept%d", getpid(), i);
+			if (fd < 0 || gt_lock(fd, name, GLOCK_EXCLUSIVE, 0) ||
+			    gt_unlock(fd, name))
+				_exit(11);
+		}
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &byte, 1) != 1)
+			_exit(12);
+		/* max_locks_per_user is 2 now: two new locks, not three. */
+		for (int i = 0; i < 3; i++) {
+			snprintf(name, sizeof(name), "gt-%d-new%d", getpid(), i);
+			if (gt_lock(fd, name, GLOCK_SHARED, 0) != (i < 2 ? 0 : -1))
+				bad |= 1 << i;
+		}
+		_exit(bad ? 20 + bad : (errno == ENOLCK ? 0 : 13));
+	}
+	ASSERT_EQ(1, read(ready[0], &byte, 1));
+	EXPECT_EQ(base, gt_stat("locks"));
+
+	/* Room for three new locks above the counted ones, whatever is kept. */
+	ASSERT_EQ(0, gt_param_set("max_locks", base + 3));
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(0, gt_lock(self->fd, nth(i), GLOCK_SHARED, 0));
+	EXPECT_EQ(-1, gt_lock(self->fd, nth(3), GLOCK_SHARED, 0));
+	EXPECT_EQ(ENOLCK, errno);
+	/* A kept one taken by another file is a new lock: no room for it. */
+	snprintf(name, sizeof(name), "gt-%d-kept%d", pid, 7);
+	EXPECT_EQ(-1, gt_lock(self->fd, name, GLOCK_EXCLUSIVE, 0));
+	EXPECT_EQ(ENOLCK, errno);
+	EXPECT_EQ(0, gt_unlock(self->fd, nth(2)));
+	EXPECT_EQ(0, gt_lock(self->fd, name, GLOCK_EXCLUSIVE, 0));
+	EXPECT_EQ(base + 3, gt_stat("locks"));
+	EXPECT_EQ(0, gt_unlock(self->fd, name));
+	for (int i = 0; i < 2; i++)
+		EXPECT_EQ(0, gt_unlock(self->fd, nth(i)));
+	ASSERT_EQ(0, gt_param_set("max_locks", self->saved[1]));
+
+	/* The keeping user's own quota is whole. */
+	ASSERT_EQ(0, gt_param_set("max_locks_per_user", 2));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("child status %#x", status);
+	ASSERT_EQ(0, gt_param_set("max_locks_per_user", per_user));
+	EXPECT_EQ(base, gt_stat("locks"));
+	close(go[0]);
+	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
+}
+
 /* Active objects of a slab cache, from /proc/slabinfo; -1 if absent. */
 static long slab_active(const char *cache)
 {
