@@ -2161,16 +2161,16 @@ static void kill_latency(void)
 	printf("%-30s %10s %8s %8s %8s %12s %10s\n", "mechanism",
 	       "median ms", "min ms", "max ms", "x flock", "release ms",
 	       "exit ms");
-	for (k = 0; ok && k < KILL_KINDS; k++) {
+	for (k = 0; ok && k < KILL_KINDS; k++)
 		for (rel = 0; rel < 2; rel++) {
 			qsort(lat[rel][k], n, sizeof(int64_t), cmp_i64);
 			med[rel][k] = lat[rel][k][n / 2] / 1e6;
 		}
+	for (k = 0; ok && k < KILL_KINDS; k++)
 		printf("%-30s %10.3f %8.3f %8.3f %8.2f %12.3f %10.3f\n",
 		       kill_names[k], med[0][k], lat[0][k][0] / 1e6,
 		       lat[0][k][n - 1] / 1e6, med[0][k] / med[0][KILL_FLOCK],
 		       med[1][k], med[0][k] - med[1][k]);
-	}
 	printf("# kill() to the waiter's lock call returning, the mechanisms' "
 	       "trials interleaved. release:\n# the same holder, sent SIGUSR1, "
 	       "closes its file (SysV: undoes its op) in the handler\n# and "
