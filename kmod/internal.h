@@ -334,7 +334,6 @@ extern unsigned int glock_spin_us;
 
 /* lock.c */
 extern struct rhashtable glock_objs;
-extern struct percpu_counter glock_nobjs;
 s64 glock_nobjs_counted(void);
 int glock_table_init(void);
 void glock_table_exit(void);

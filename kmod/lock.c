@@ -105,7 +105,7 @@ static bool glock_objs_ready, glock_refs_ready;
 
 struct rhashtable glock_objs;
 static struct rhashtable glock_refs;
-struct percpu_counter glock_nobjs;
+static struct percpu_counter glock_nobjs;	/* every object in the table */
 /*
  * Resident objects, per CPU (signed: one may become resident on one CPU
  * and be used again on another). An object goes resident and back on
